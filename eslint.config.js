@@ -1,0 +1,27 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly', queueMicrotask: 'readonly', setImmediate: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    // The sandbox is the other side of the wire: it must never import the engine (DESIGN.md).
+    files: ['packages/sandbox/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['@keyless/core', '@keyless/core/*', '**/core/src/**'] }] },
+  },
+  {
+    // core knows no CI and no sandbox.
+    files: ['packages/core/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['@keyless/sandbox', '@keyless/sandbox/*', '**/sandbox/src/**', 'azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'] }] },
+  },
+);

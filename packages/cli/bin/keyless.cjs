@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+'use strict';
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const bundle = join(__dirname, '..', 'dist', 'keyless.cjs');
+if (!existsSync(bundle)) {
+  process.stderr.write('keyless: the CLI is not built yet. Run `npm run build` in the repository root, then try again.\n');
+  process.exit(1);
+}
+require(bundle);
