@@ -8,20 +8,67 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   prettier,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly', queueMicrotask: 'readonly', setImmediate: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        fetch: 'readonly',
+        URLSearchParams: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        structuredClone: 'readonly',
+        queueMicrotask: 'readonly',
+        setImmediate: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
   {
+    // The bin shim is plain CommonJS by necessity (it loads the bundled CLI).
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', __dirname: 'readonly', module: 'writable' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The sandbox is the other side of the wire: it must never import the engine (DESIGN.md).
     files: ['packages/sandbox/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['@keyless/core', '@keyless/core/*', '**/core/src/**'] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@keyless/core', '@keyless/core/*', '**/core/src/**'] },
+      ],
+    },
   },
   {
     // core knows no CI and no sandbox.
     files: ['packages/core/src/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['@keyless/sandbox', '@keyless/sandbox/*', '**/sandbox/src/**', 'azure-pipelines-task-lib', 'azure-pipelines-task-lib/*'] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '@keyless/sandbox',
+            '@keyless/sandbox/*',
+            '**/sandbox/src/**',
+            'azure-pipelines-task-lib',
+            'azure-pipelines-task-lib/*',
+          ],
+        },
+      ],
+    },
   },
 );

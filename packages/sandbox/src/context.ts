@@ -38,7 +38,10 @@ export interface HostedIssuer {
   /** JWKS document as served at the issuer's `jwks_uri`. */
   jwks(): { keys: Array<Record<string, unknown>> };
   /** Sign claims with the current key (RS256). `iss`, `iat`, `nbf`, `exp`, `jti` are filled in unless given. */
-  sign(claims: Record<string, unknown>, options?: { lifetimeSeconds?: number; kid?: string }): Promise<string>;
+  sign(
+    claims: Record<string, unknown>,
+    options?: { lifetimeSeconds?: number; kid?: string },
+  ): Promise<string>;
   /** Start signing with a new key; the old one stays in the JWKS. Returns the new kid. */
   rotate(): Promise<string>;
 }
@@ -72,13 +75,7 @@ export interface SessionIssuer {
 
 /** Where the sandbox can be told to fail the way the real service fails. */
 export type FaultTarget =
-  | 'azure-imds'
-  | 'azure-devops-oidc'
-  | 'github-oidc'
-  | 'ec2-imds'
-  | 'oidc-discovery'
-  | 'sts'
-  | 'iam';
+  'azure-imds' | 'azure-devops-oidc' | 'github-oidc' | 'ec2-imds' | 'oidc-discovery' | 'sts' | 'iam';
 
 export interface FaultResponse {
   /** HTTP status to answer with (e.g. 404, 410, 429, 500), or `timeout` to never answer. */
@@ -98,4 +95,8 @@ export interface FaultPlan {
 }
 
 /** A route handler: returns false when the request is not its to answer. */
-export type RouteHandler = (request: IncomingMessage, response: ServerResponse, body: Buffer) => Promise<boolean>;
+export type RouteHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Buffer,
+) => Promise<boolean>;

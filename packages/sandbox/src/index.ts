@@ -2,13 +2,16 @@
  * @keyless/sandbox — a local AWS-compatible endpoint plus the identity providers a pipeline talks to, on one
  * loopback port. It shares no code with @keyless/core: it is the other side of the wire.
  */
+import type { SandboxConfig } from './config';
+import type { FaultResponse, FaultTarget } from './context';
+
 export type { SandboxConfig, IssuerConfig } from './config';
 
 export interface SandboxOptions {
   /** Default 4566; 0 picks a free port. Always bound to 127.0.0.1. */
   port?: number;
   /** Seed state, or a path to a YAML/JSON file holding it. */
-  config?: import('./config').SandboxConfig | string;
+  config?: SandboxConfig | string;
   /** Simulated durations last `1/timeScale` as long in real time. Default 1. */
   timeScale?: number;
   /** Caps every issued session's real lifetime, in seconds (testing knob). */
@@ -30,9 +33,13 @@ export interface RunningSandbox {
 
 export interface SandboxControl {
   /** Sign a token with a hosted issuer (by issuer id), e.g. for GitLab or token-file flows in tests. */
-  mintToken(issuerId: string, claims: Record<string, unknown>, options?: { lifetimeSeconds?: number }): Promise<string>;
+  mintToken(
+    issuerId: string,
+    claims: Record<string, unknown>,
+    options?: { lifetimeSeconds?: number },
+  ): Promise<string>;
   rotateIssuerKey(issuerId: string): Promise<string>;
-  queueFaults(target: import('./context').FaultTarget, responses: import('./context').FaultResponse[]): void;
+  queueFaults(target: FaultTarget, responses: FaultResponse[]): void;
 }
 
 export { startSandbox } from './server';

@@ -1,0 +1,264 @@
+import type { IncomingMessage } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { FaultPlan } from '../context';
+import { AwsError, authError, renderError, type Protocol } from './errors';
+import { parseFormEncoded, QueryParams } from './query';
+import type { AwsCall, AwsEnvironment, AwsReply, AwsService } from './service';
+import type { Caller } from './sessions';
+import { claimedSigningName, hasSigV4, splitUrl, verifySigV4, type WireRequest } from './sigv4';
+
+/** What the router decided to send; the server writes it (or, for a `timeout` fault, never answers). */
+export type AwsOutcome =
+  | { kind: 'reply'; status: number; headers: Record<string, string>; body: string | Buffer; log: string }
+  | { kind: 'no-answer'; log: string };
+
+const FALLBACK_QUERY_PROTOCOL: Protocol = {
+  kind: 'query',
+  xmlns: 'https://sts.amazonaws.com/doc/2011-06-15/',
+};
+const JSON_PROTOCOL: Protocol = { kind: 'json', version: '1.1' };
+
+interface Target {
+  service: AwsService | undefined;
+  operation: string;
+  protocol: Protocol;
+  params?: QueryParams;
+  json?: unknown;
+  unknown?: AwsError;
+}
+
+/**
+ * The AWS dispatch table. Requests are classified by protocol marker, as on AWS's shared front door:
+ * `X-Amz-Target: <Prefix>.<Op>` → JSON services by prefix (CodeDeploy_20141006 …); `Action=` in a form body or
+ * the query string → awsQuery services by `Version` (STS 2011-06-15, IAM 2010-05-08, CloudFormation 2010-05-15);
+ * anything else SigV4-signed → REST services by the signing name in the credential scope (S3).
+ */
+export class AwsRouter {
+  private readonly queryByVersion = new Map<string, AwsService>();
+  private readonly jsonByTarget = new Map<string, AwsService>();
+  private readonly restBySigningName = new Map<string, AwsService>();
+
+  constructor(
+    private readonly env: AwsEnvironment,
+    private readonly faults: FaultPlan,
+  ) {}
+
+  registerQueryService(version: string, service: AwsService): this {
+    this.queryByVersion.set(version, service);
+    return this;
+  }
+
+  registerJsonService(targetPrefix: string, service: AwsService): this {
+    this.jsonByTarget.set(targetPrefix, service);
+    return this;
+  }
+
+  registerRestService(service: AwsService): this {
+    this.restBySigningName.set(service.signingName, service);
+    return this;
+  }
+
+  /** Whether a request is for the AWS side: SigV4 auth, an X-Amz-Target header, or a form POST with Action=. */
+  isAwsRequest(request: IncomingMessage, body: Buffer): boolean {
+    const wire = { rawUrl: request.url ?? '/', rawHeaders: request.rawHeaders };
+    if (hasSigV4(wire) || request.headers['x-amz-target'] !== undefined) return true;
+    return request.method === 'POST' && isForm(request) && /(^|&)Action=/.test(body.toString('latin1'));
+  }
+
+  async dispatch(request: IncomingMessage, body: Buffer, requestId: string): Promise<AwsOutcome> {
+    const wire: WireRequest = {
+      method: request.method ?? 'GET',
+      rawUrl: request.url ?? '/',
+      rawHeaders: request.rawHeaders,
+      body,
+    };
+    const target = this.classify(request, wire);
+    const label = `${target.service?.name ?? 'aws'}:${target.operation || '-'}`;
+    const notes: string[] = [];
+    const finish = (reply: AwsReply | AwsError, protocol: Protocol): AwsOutcome => {
+      if (reply instanceof AwsError) {
+        const rendered = renderError(protocol, reply, requestId);
+        if (reply.detail) notes.push(reply.detail);
+        return {
+          kind: 'reply',
+          ...rendered,
+          log: `${label} ${reply.code}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+        };
+      }
+      return {
+        kind: 'reply',
+        status: reply.status ?? 200,
+        headers: reply.headers ?? {},
+        body: reply.body,
+        log: `${label}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+      };
+    };
+    if (target.unknown || !target.service) {
+      return finish(target.unknown ?? new AwsError('UnknownOperationException', ''), target.protocol);
+    }
+    const service = target.service;
+
+    const fault = service.faultTarget ? this.faults.next(service.faultTarget) : undefined;
+    if (fault) {
+      if (fault.delayMs) await delay(fault.delayMs);
+      if (fault.status === 'timeout')
+        return { kind: 'no-answer', log: `${label} fault: no answer (timeout)` };
+      const isLatencyOnly = fault.body === undefined && fault.status >= 200 && fault.status < 300;
+      if (!isLatencyOnly) {
+        notes.push(`injected fault ${fault.status}`);
+        if (fault.body === undefined)
+          return finish(faultError(service.protocol, fault.status), service.protocol);
+        const html = fault.body === 'html';
+        return {
+          kind: 'reply',
+          status: fault.status,
+          headers: { 'content-type': html ? 'text/html; charset=utf-8' : 'text/plain' },
+          body: html ? '<!DOCTYPE html><html><body><h1>Service Unavailable</h1></body></html>' : fault.body,
+          log: `${label} injected fault ${fault.status}`,
+        };
+      }
+    }
+
+    let caller: Caller | undefined;
+    const anonymous = service.anonymousOperations?.has(target.operation) ?? false;
+    if (hasSigV4(wire)) {
+      const verified = verifySigV4(wire, {
+        nowMs: this.env.clock.now(),
+        signingName: service.signingName,
+        uriEscapePath: service.protocol.kind !== 'rest-xml',
+        lookupKey: (id) => this.env.sessions.lookup(id),
+      });
+      if (!verified.ok) {
+        notes.push(`auth: ${verified.failure.kind}`);
+        return finish(authError(service.protocol, verified.failure), service.protocol);
+      }
+      caller = verified.principal;
+    } else if (!anonymous) {
+      return finish(authError(service.protocol, { kind: 'missing' }), service.protocol);
+    }
+
+    const call: AwsCall = {
+      operation: target.operation,
+      params: target.params,
+      json: target.json,
+      wire,
+      headers: request.headers,
+      caller,
+      requestId,
+      note: (text) => notes.push(text),
+    };
+    try {
+      return finish(await service.handle(call), service.protocol);
+    } catch (error) {
+      if (error instanceof AwsError) return finish(error, service.protocol);
+      notes.push(`internal error: ${(error as Error).message}`);
+      return finish(
+        new AwsError('InternalFailure', 'An internal error occurred.', 500, 'Receiver'),
+        service.protocol,
+      );
+    }
+  }
+
+  private classify(request: IncomingMessage, wire: WireRequest): Target {
+    const amzTarget = request.headers['x-amz-target'];
+    if (typeof amzTarget === 'string') {
+      const dot = amzTarget.lastIndexOf('.');
+      const prefix = dot < 0 ? amzTarget : amzTarget.slice(0, dot);
+      const operation = dot < 0 ? '' : amzTarget.slice(dot + 1);
+      const service = this.jsonByTarget.get(prefix);
+      if (!service)
+        return {
+          service: undefined,
+          operation,
+          protocol: JSON_PROTOCOL,
+          unknown: new AwsError('UnknownOperationException', ''),
+        };
+      let json: unknown = {};
+      const text = wire.body.toString('utf8');
+      if (text.trim() !== '') {
+        try {
+          json = JSON.parse(text);
+        } catch {
+          return {
+            service,
+            operation,
+            protocol: service.protocol,
+            unknown: new AwsError(
+              'SerializationException',
+              'Start of structure or map found where not expected.',
+            ),
+          };
+        }
+      }
+      return { service, operation, protocol: service.protocol, json };
+    }
+
+    const flat = parseFormEncoded(splitUrl(wire.rawUrl).rawQuery);
+    if (request.method === 'POST' && isForm(request)) {
+      for (const [name, value] of parseFormEncoded(wire.body.toString('utf8'))) flat.set(name, value);
+    }
+    const action = flat.get('Action');
+    if (action !== undefined) {
+      const version = flat.get('Version') ?? '';
+      const service = this.queryByVersion.get(version);
+      if (!service) {
+        const bySigning = [...this.queryByVersion.values()].find(
+          (s) => s.signingName === claimedSigningName(wire),
+        );
+        return {
+          service: undefined,
+          operation: action,
+          protocol: bySigning?.protocol ?? FALLBACK_QUERY_PROTOCOL,
+          unknown: new AwsError(
+            'InvalidAction',
+            `Could not find operation ${action} for version ${version || 'NO_VERSION_SPECIFIED'}`,
+          ),
+        };
+      }
+      return { service, operation: action, protocol: service.protocol, params: new QueryParams(flat) };
+    }
+
+    const signingName = claimedSigningName(wire);
+    const rest = signingName === undefined ? undefined : this.restBySigningName.get(signingName);
+    if (rest)
+      return {
+        service: rest,
+        operation: `${wire.method} ${splitUrl(wire.rawUrl).rawPath}`,
+        protocol: rest.protocol,
+      };
+    return {
+      service: undefined,
+      operation: '',
+      protocol: JSON_PROTOCOL,
+      unknown: new AwsError(
+        'UnknownOperationException',
+        `The sandbox serves no AWS service '${signingName ?? '?'}' at this endpoint.`,
+      ),
+    };
+  }
+}
+
+function isForm(request: IncomingMessage): boolean {
+  return (request.headers['content-type'] ?? '')
+    .toLowerCase()
+    .startsWith('application/x-www-form-urlencoded');
+}
+
+/** AWS-shaped bodies for injected failures of a given status. */
+function faultError(protocol: Protocol, status: number): AwsError {
+  const json = protocol.kind === 'json';
+  if (status === 429 || status === 400)
+    return new AwsError(json ? 'ThrottlingException' : 'Throttling', 'Rate exceeded', status);
+  if (status === 503) return new AwsError('ServiceUnavailable', 'Service is unavailable', 503, 'Receiver');
+  if (status >= 500)
+    return new AwsError(
+      json ? 'InternalFailure' : 'InternalFailure',
+      'An internal error occurred.',
+      status,
+      'Receiver',
+    );
+  if (status === 403) return new AwsError('AccessDenied', 'Access Denied', 403);
+  return new AwsError('ServiceFailure', `Injected failure with status ${status}`, status);
+}
+
+export type { AwsEnvironment };

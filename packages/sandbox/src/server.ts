@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createFaultPlan } from './identity/faults';
+import { createIssuerRegistry } from './identity/issuers';
+import { createIdentityRoutes } from './identity/routes';
+import { AwsError } from './aws/errors';
+import { AwsRouter } from './aws/dispatch';
+import { createIamService, IAM_VERSION } from './aws/iam';
+import { IamState } from './aws/iam-state';
+import type { AwsEnvironment } from './aws/service';
+import { SessionStore } from './aws/sessions';
+import { createStsService, STS_VERSION } from './aws/sts';
+import { Clock } from './clock';
+import type { SandboxConfig } from './config';
+import { loadSandboxConfig, validateSandboxConfig } from './config-loader';
+import type { SandboxContext } from './context';
+import type { RunningSandbox, SandboxControl, SandboxOptions } from './index';
+
+const DEFAULT_PORT = 4566;
+const DEFAULT_ACCOUNT_ID = '123456789012';
+const DEFAULT_REGION = 'us-east-1';
+/** Large enough for deployment bundles uploaded in one PUT; anything bigger should be multipart. */
+const MAX_BODY_BYTES = 512 * 1024 * 1024;
+
+class BodyTooLarge extends Error {}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLarge());
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+/** Path only: query strings can carry presigned signatures and session tokens, which must never be logged. */
+function logPath(request: IncomingMessage): string {
+  return (request.url ?? '/').split('?')[0] ?? '/';
+}
+
+/** Seeds IAM from the config; a bad seed fails start-up naming the config key, like a bad config file does. */
+function seedIam(iam: IamState, config: SandboxConfig): void {
+  const seed = config.iam ?? {};
+  (seed.oidcProviders ?? []).forEach((provider, i) => {
+    try {
+      iam.createProvider({
+        url: provider.url,
+        clientIds: provider.clientIds,
+        thumbprints: provider.thumbprints ?? [],
+      });
+    } catch (error) {
+      throw new Error(`Invalid sandbox config: iam.oidcProviders[${i}]: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  });
+  (seed.roles ?? []).forEach((role, i) => {
+    try {
+      const document = role.assumeRolePolicyDocument;
+      iam.createRole({
+        name: role.name,
+        path: role.path,
+        description: role.description,
+        assumeRolePolicyDocument: typeof document === 'string' ? document : JSON.stringify(document),
+        maxSessionDuration: role.maxSessionDuration,
+      });
+    } catch (error) {
+      const code = error instanceof AwsError ? `${error.code}: ` : '';
+      throw new Error(
+        `Invalid sandbox config: iam.roles[${i}] (${role.name}): ${code}${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  });
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
+  const config =
+    typeof options.config === 'string'
+      ? await loadSandboxConfig(options.config)
+      : validateSandboxConfig(options.config ?? {}, '(passed in options.config)');
+  const log = options.log ?? (() => undefined);
+  const clock = new Clock(options.timeScale ?? 1);
+  const accountId = config.account?.id ?? DEFAULT_ACCOUNT_ID;
+  if (!/^\d{12}$/.test(accountId))
+    throw new Error(`Invalid sandbox config: account.id must be 12 digits, got '${accountId}'`);
+  const region = config.account?.region ?? DEFAULT_REGION;
+  const maxSessionSeconds = options.maxSessionSeconds;
+  if (maxSessionSeconds !== undefined && !(maxSessionSeconds > 0)) {
+    throw new Error(`maxSessionSeconds must be a positive number, got ${maxSessionSeconds}`);
+  }
+
+  const iam = new IamState(accountId, () => new Date(clock.now()));
+  const sessions = new SessionStore(accountId, clock, maxSessionSeconds, (arn) => iam.roleByArn(arn));
+  for (const { accessKeyId, secretAccessKey } of config.rootCredentials ?? []) {
+    sessions.addRootCredentials(accessKeyId, secretAccessKey);
+  }
+  seedIam(iam, config);
+  const issuers = await createIssuerRegistry(config, clock);
+
+  let baseUrl = '';
+  const ctx: SandboxContext = {
+    accountId,
+    region,
+    clock,
+    maxSessionSeconds,
+    baseUrl: () => baseUrl,
+    config,
+    issuers,
+    sessions,
+    faults: createFaultPlan(),
+    log,
+  };
+  const env: AwsEnvironment = { accountId, region, clock, iam, sessions, issuers };
+  const aws = new AwsRouter(env, ctx.faults)
+    .registerQueryService(STS_VERSION, createStsService(env))
+    .registerQueryService(IAM_VERSION, createIamService(env));
+  const identityRoutes = createIdentityRoutes(ctx);
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const method = request.method ?? 'GET';
+    // Every answer carries these: SDKs correct clock skew from Date and report x-amzn-RequestId.
+    response.setHeader('Date', new Date(clock.now()).toUTCString());
+    response.setHeader('x-amzn-RequestId', requestId);
+    const elapsed = () => `${(performance.now() - started).toFixed(1)}ms`;
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (error instanceof BodyTooLarge && !response.headersSent) {
+        response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        response.end(
+          JSON.stringify({
+            error: 'PayloadTooLarge',
+            message: `Request bodies are limited to ${MAX_BODY_BYTES} bytes`,
+          }),
+        );
+      }
+      log(`${method} ${logPath(request)} -> body read failed ${elapsed()}`);
+      return;
+    }
+
+    if (aws.isAwsRequest(request, body)) {
+      const outcome = await aws.dispatch(request, body, requestId);
+      if (outcome.kind === 'no-answer') {
+        log(`${method} ${logPath(request)} ${outcome.log} ${elapsed()}`);
+        return;
+      }
+      const payload = typeof outcome.body === 'string' ? Buffer.from(outcome.body, 'utf8') : outcome.body;
+      response.writeHead(outcome.status, { ...outcome.headers, 'content-length': String(payload.length) });
+      response.end(payload);
+      log(`${method} ${logPath(request)} ${outcome.log} -> ${outcome.status} ${elapsed()}`);
+      return;
+    }
+
+    if (await identityRoutes(request, response, body)) {
+      log(`${method} ${logPath(request)} -> ${response.statusCode} ${elapsed()}`);
+      return;
+    }
+    const notFound = JSON.stringify({
+      error: 'NotFound',
+      message: `The sandbox serves nothing at ${method} ${logPath(request)}`,
+    });
+    response.writeHead(404, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(notFound)),
+    });
+    response.end(notFound);
+    log(`${method} ${logPath(request)} -> 404 ${elapsed()}`);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log(
+        `${request.method ?? 'GET'} ${logPath(request)} -> 500 internal error: ${(error as Error).message}`,
+      );
+      if (!response.headersSent) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({ error: 'InternalError', message: 'The sandbox failed to handle this request' }),
+        );
+      } else response.destroy();
+    });
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    // Loopback only: the sandbox accepts any configured root key and mints credentials on request.
+    server.listen(options.port ?? DEFAULT_PORT, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+  baseUrl = `http://127.0.0.1:${port}`;
+  log(
+    `sandbox listening on ${baseUrl} (account ${accountId}, region ${region}, time scale ${clock.timeScale})`,
+  );
+
+  const control: SandboxControl = {
+    async mintToken(issuerId, claims, mintOptions) {
+      const issuer = issuers.byId(issuerId);
+      if (!issuer) throw new Error(`No hosted issuer with id '${issuerId}'`);
+      return issuer.sign(claims, mintOptions);
+    },
+    async rotateIssuerKey(issuerId) {
+      const issuer = issuers.byId(issuerId);
+      if (!issuer) throw new Error(`No hosted issuer with id '${issuerId}'`);
+      return issuer.rotate();
+    },
+    queueFaults(target, responses) {
+      ctx.faults.queue(target, responses);
+    },
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port,
+    accountId,
+    region,
+    control,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive and deliberately unanswered (timeout-fault) sockets would otherwise hold close() open.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '../src/index';
+import type { SandboxConfig } from '../src/config';
+
+/** The blog's identity setup: an Entra tenant issuer, an App ID URI audience and a managed identity. */
+export const TENANT_ID = '3f0c8a52-6a1e-4b8e-9d7c-2a4f5e6b7c81';
+export const ISSUER = `https://sts.windows.net/${TENANT_ID}/`;
+export const PROVIDER_PATH = `sts.windows.net/${TENANT_ID}/`;
+export const AUDIENCE = 'api://keyless-deployer';
+export const IDENTITY_OBJECT_ID = '9a7b6c5d-4e3f-4a2b-8c1d-0e9f8a7b6c5d';
+export const IDENTITY_CLIENT_ID = '1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9';
+export const ACCOUNT_ID = '123456789012';
+export const ROLE_NAME = 'azure-pipelines-deployer';
+export const ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/${ROLE_NAME}`;
+export const PROVIDER_ARN = `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${PROVIDER_PATH}`;
+export const ROOT_KEYS = {
+  accessKeyId: 'AKIAIOSFODNN7SANDBOX',
+  secretAccessKey: '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',
+};
+
+export function trustPolicy(sub = IDENTITY_OBJECT_ID, aud = AUDIENCE): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: PROVIDER_ARN },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: { StringEquals: { [`${PROVIDER_PATH}:aud`]: aud, [`${PROVIDER_PATH}:sub`]: sub } },
+      },
+    ],
+  };
+}
+
+/** Issuers, IMDS and root keys; IAM seeded with the blog's provider and role unless `seedIam` is false. */
+export function blogConfig(seedIam = true): SandboxConfig {
+  return {
+    account: { id: ACCOUNT_ID, region: 'us-east-1' },
+    rootCredentials: [{ accessKeyId: ROOT_KEYS.accessKeyId, secretAccessKey: ROOT_KEYS.secretAccessKey }],
+    issuers: [
+      { id: 'entra', kind: 'azure-ad', issuer: ISSUER },
+      { id: 'stray', kind: 'generic', issuer: 'https://issuer.example.test/unregistered' },
+    ],
+    azure: {
+      tenantId: TENANT_ID,
+      issuer: 'entra',
+      resources: [AUDIENCE],
+      managedIdentities: [
+        {
+          name: 'agent-identity',
+          clientId: IDENTITY_CLIENT_ID,
+          objectId: IDENTITY_OBJECT_ID,
+          resourceId: `/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/agent-identity`,
+        },
+      ],
+    },
+    iam: seedIam
+      ? {
+          oidcProviders: [{ url: ISSUER, clientIds: [AUDIENCE] }],
+          roles: [{ name: ROLE_NAME, assumeRolePolicyDocument: trustPolicy(), maxSessionDuration: 3600 }],
+        }
+      : {},
+  };
+}
+
+export interface TestSandbox {
+  sandbox: RunningSandbox;
+  logs: string[];
+  /** Asserts none of `secrets` appears in the captured log, raw, base64 or URL-encoded. */
+  assertLogsFreeOf(secrets: Array<string | undefined>): void;
+  close(): Promise<void>;
+}
+
+export async function startTestSandbox(
+  options: Omit<SandboxOptions, 'port' | 'log'> = {},
+): Promise<TestSandbox> {
+  const logs: string[] = [];
+  const sandbox = await startSandbox({
+    config: blogConfig(),
+    ...options,
+    port: 0,
+    log: (line) => logs.push(line),
+  });
+  return {
+    sandbox,
+    logs,
+    assertLogsFreeOf(secrets) {
+      const text = logs.join('\n');
+      for (const secret of secrets) {
+        if (!secret) continue;
+        for (const form of [secret, Buffer.from(secret).toString('base64'), encodeURIComponent(secret)]) {
+          assert.ok(!text.includes(form), `a secret (${secret.slice(0, 6)}…) appears in the sandbox log`);
+        }
+      }
+    },
+    close: () => sandbox.close(),
+  };
+}
+
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'keyless-sandbox-'));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A managed-identity token from the sandbox's IMDS, exactly as the blog's credential step fetches it. */
+export async function imdsToken(baseUrl: string, resource = AUDIENCE): Promise<string> {
+  const url = `${baseUrl}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=${encodeURIComponent(resource)}`;
+  const response = await fetch(url, { headers: { Metadata: 'true' } });
+  const body = (await response.json()) as { access_token?: string };
+  assert.equal(response.status, 200, `IMDS answered ${response.status}: ${JSON.stringify(body)}`);
+  assert.ok(body.access_token);
+  return body.access_token;
+}
