@@ -52,6 +52,9 @@ export interface CredentialOptions {
   /** Optional second role assumed with the first role's credentials (role chaining). */
   chainRoleArn?: string;
   externalId?: string;
+  /** Optional session policy (JSON text) and managed policy ARNs that further limit the web-identity session. */
+  sessionPolicy?: string;
+  policyArns?: string[];
 
   region?: string;
 
@@ -105,6 +108,11 @@ export interface ResolvedCredentials {
   describe(): string;
   /** The token source behind the provider, when the mode is OIDC (used by `keyless exec` for its token file). */
   tokenSource?: TokenSource;
+  /** Endpoint overrides the credentials were resolved with; pass them on to buildClientConfig for other clients. */
+  endpoints?: CredentialOptions['endpoints'];
+  /** The role the session name and token were used for (web identity), for TokenFileKeeper's child env. */
+  roleArn?: string;
+  sessionName?: string;
 }
 
 export type { AwsCredentialIdentity, AwsCredentialIdentityProvider };

@@ -17,6 +17,8 @@ export interface Reporter {
 
 export interface StreamReporterOptions {
   verbose?: boolean;
+  /** Drop info messages (warnings and errors still show; verbose wins). For commands whose stdout tells the story. */
+  quiet?: boolean;
   /** Where messages go; defaults to process.stderr so stdout stays clean for machine output. */
   write?: (text: string) => void;
   secrets?: SecretRegistry;
@@ -26,16 +28,18 @@ export interface StreamReporterOptions {
 export class StreamReporter implements Reporter {
   readonly secrets: SecretRegistry;
   private readonly verbose: boolean;
+  private readonly quiet: boolean;
   private readonly write: (text: string) => void;
 
   constructor(options: StreamReporterOptions = {}) {
     this.secrets = options.secrets ?? new SecretRegistry();
     this.verbose = options.verbose ?? false;
+    this.quiet = (options.quiet ?? false) && !this.verbose;
     this.write = options.write ?? ((text) => process.stderr.write(text));
   }
 
   info(message: string): void {
-    this.emit(message);
+    if (!this.quiet) this.emit(message);
   }
   warn(message: string): void {
     this.emit(`warning: ${message}`);
