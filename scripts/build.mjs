@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 await build({
-  entryPoints: [join(root, 'packages/cli/src/main.ts')],
+  entryPoints: [join(root, 'packages/cli/src/cli.ts')],
   outfile: join(root, 'packages/cli/dist/keyless.cjs'),
   bundle: true,
   platform: 'node',

@@ -4,7 +4,9 @@ const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const bundle = join(__dirname, '..', 'dist', 'keyless.cjs');
 if (!existsSync(bundle)) {
-  process.stderr.write('keyless: the CLI is not built yet. Run `npm run build` in the repository root, then try again.\n');
+  process.stderr.write(
+    'keyless: the CLI is not built yet. Run `npm run build` in the repository root, then try again.\n',
+  );
   process.exit(1);
 }
 require(bundle);

@@ -18,6 +18,11 @@ export interface SandboxOptions {
   maxSessionSeconds?: number;
   /** Receives one line per request / notable event. */
   log?: (line: string) => void;
+  /**
+   * Receives every secret the sandbox mints (session keys and tokens, signed JWTs), so tests can prove that
+   * none of them reaches any output. In-process only; never exposed over HTTP.
+   */
+  onSecret?: (value: string) => void;
 }
 
 export interface RunningSandbox {

@@ -101,12 +101,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   }
 
   const iam = new IamState(accountId, () => new Date(clock.now()));
-  const sessions = new SessionStore(accountId, clock, maxSessionSeconds, (arn) => iam.roleByArn(arn));
+  const onSecret = options.onSecret ?? (() => undefined);
+  const sessions = new SessionStore(
+    accountId,
+    clock,
+    maxSessionSeconds,
+    (arn) => iam.roleByArn(arn),
+    onSecret,
+  );
   for (const { accessKeyId, secretAccessKey } of config.rootCredentials ?? []) {
     sessions.addRootCredentials(accessKeyId, secretAccessKey);
   }
   seedIam(iam, config);
-  const issuers = await createIssuerRegistry(config, clock);
+  const issuers = await createIssuerRegistry(config, clock, onSecret);
 
   let baseUrl = '';
   const ctx: SandboxContext = {

@@ -213,7 +213,7 @@ export function explainStsError(error: unknown, context: StsCallContext): Keyles
         return reject(
           'duration',
           `The requested session duration${context.durationSeconds ? ` of ${context.durationSeconds} s` : ''} is not allowed for ${role}`,
-          "Lower --duration-seconds to at most the role's MaxSessionDuration, or raise it (aws iam update-role --max-session-duration).",
+          "Lower the session duration (--duration) to at most the role's MaxSessionDuration, or raise it (aws iam update-role --max-session-duration).",
         );
       }
       if (/rolesessionname/i.test(stsMessage)) {

@@ -52,7 +52,7 @@ export function validateCredentialOptions(
   if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43_200) {
     throw new InvalidInputError(
       `The session duration ${String(options.durationSeconds)} is outside 900–43200 seconds.`,
-      'Pass --duration-seconds between 900 (15 min) and 43200 (12 h), within the role’s MaxSessionDuration.',
+      'Pass --duration between 900 (15 min) and 43200 (12 h), within the role’s MaxSessionDuration.',
     );
   }
 

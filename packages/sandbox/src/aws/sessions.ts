@@ -43,6 +43,8 @@ export class SessionStore implements SessionIssuer {
     private readonly clock: Clock,
     private readonly maxSessionSeconds: number | undefined,
     private readonly resolveRole: (roleArn: string) => Role | undefined,
+    /** Told about every minted secret (see SandboxOptions.onSecret). */
+    private readonly onSecret: (value: string) => void = () => undefined,
   ) {}
 
   addRootCredentials(accessKeyId: string, secretAccessKey: string): void {
@@ -81,6 +83,8 @@ export class SessionStore implements SessionIssuer {
       assumedRoleArn: `arn:aws:sts::${this.accountId}:assumed-role/${role.name}/${sessionName}`,
       assumedRoleId: `${role.roleId}:${sessionName}`,
     };
+    this.onSecret(session.secretAccessKey);
+    this.onSecret(session.sessionToken);
     this.active.set(session.accessKeyId, session);
     heapPush(this.expiryHeap, [session.expiresAtMs, session.accessKeyId]);
     return session;

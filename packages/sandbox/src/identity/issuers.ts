@@ -39,6 +39,7 @@ class SandboxIssuer implements HostedIssuer {
     config: IssuerConfig,
     firstKey: SigningKey,
     private readonly clock: Clock,
+    private readonly onSign: (jwt: string) => void = () => undefined,
   ) {
     this.id = config.id;
     this.issuer = config.issuer;
@@ -69,9 +70,11 @@ class SandboxIssuer implements HostedIssuer {
     // Rounded up so a heavily time-scaled lifetime never collapses to an already-expired token.
     const exp = iat + Math.ceil(this.clock.realMs(lifetimeSeconds) / 1000);
     const payload = { iss: this.issuer, iat, nbf: iat, exp, jti: randomUUID(), ...claims };
-    return new SignJWT(payload)
+    const jwt = await new SignJWT(payload)
       .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
       .sign(key.privateKey);
+    this.onSign(jwt);
+    return jwt;
   }
 
   async rotate(): Promise<string> {
@@ -88,7 +91,11 @@ class SandboxIssuer implements HostedIssuer {
 }
 
 /** Hosts every configured issuer, each with a fresh RSA-2048 key generated at start. */
-export async function createIssuerRegistry(config: SandboxConfig, clock: Clock): Promise<IssuerRegistry> {
+export async function createIssuerRegistry(
+  config: SandboxConfig,
+  clock: Clock,
+  onSign: (jwt: string) => void = () => undefined,
+): Promise<IssuerRegistry> {
   const configs = config.issuers ?? [];
   const seenIds = new Set<string>();
   for (const issuerConfig of configs) {
@@ -96,7 +103,9 @@ export async function createIssuerRegistry(config: SandboxConfig, clock: Clock):
     seenIds.add(issuerConfig.id);
   }
   const issuers = await Promise.all(
-    configs.map(async (issuerConfig) => new SandboxIssuer(issuerConfig, await createSigningKey(), clock)),
+    configs.map(
+      async (issuerConfig) => new SandboxIssuer(issuerConfig, await createSigningKey(), clock, onSign),
+    ),
   );
   const byId = new Map(issuers.map((issuer) => [issuer.id, issuer]));
   // Exact, case-sensitive: STS compares `iss` with the IAM provider URL the same way.

@@ -175,9 +175,17 @@ function azureErrorText(response: HttpResponse): string {
   if (parsed.kind === 'html') return ', an HTML page';
   if (parsed.kind !== 'json') return parsed.excerpt ? `: ${parsed.excerpt}` : '';
   const error = stringField(parsed.value, 'error');
-  const description = stringField(parsed.value, 'error_description');
+  // Entra appends trace ids, timestamps and advice on further lines; the first sentence is what a person needs.
+  const description = firstSentence(stringField(parsed.value, 'error_description'));
   if (!error && !description) return '';
   return `: ${[error, description].filter(Boolean).join(' — ')}`;
+}
+
+function firstSentence(text: string | undefined): string | undefined {
+  if (!text) return text;
+  const line = text.split(/\r?\n/)[0]!.trim();
+  const end = line.search(/\.(\s|$)/);
+  return end === -1 ? line : line.slice(0, end + 1);
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

@@ -1,0 +1,23 @@
+import { credentialsHelp } from './commands/credentials';
+import { demoHelp } from './commands/demo';
+import { execHelp } from './commands/exec';
+import { sandboxHelp } from './commands/sandbox';
+import { mainHelp } from './main';
+
+/** docs/cli.md is generated from the commands' own --help texts, so the two cannot drift. */
+export function renderCliDocs(): string {
+  const sections: Array<[string, string]> = [
+    ['keyless', mainHelp],
+    ['keyless credentials', credentialsHelp],
+    ['keyless exec', execHelp],
+    ['keyless sandbox', sandboxHelp],
+    ['keyless demo', demoHelp],
+  ];
+  return [
+    '# The `keyless` CLI',
+    '',
+    "<!-- Generated from the commands' --help texts by `npm run docs`; a test fails when this file is stale. -->",
+    '',
+    ...sections.flatMap(([title, help]) => [`## ${title}`, '', '```text', help, '```', '']),
+  ].join('\n');
+}

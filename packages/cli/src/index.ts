@@ -1,0 +1,2 @@
+export { main, mainHelp } from './main';
+export type { CommandContext } from './command';

@@ -1,0 +1,92 @@
+import { isKeylessError, StreamReporter } from '@keyless/core';
+import type { CommandContext } from './command';
+import { runCredentials } from './commands/credentials';
+import { runDemo } from './commands/demo';
+import { runExec } from './commands/exec';
+import { runSandbox } from './commands/sandbox';
+import { UsageError } from './usage';
+
+const version = '0.1.0';
+
+export const mainHelp = `keyless ${version} — deploy to AWS from any CI with no stored AWS keys.
+
+Usage: keyless <command> [options]      (keyless <command> --help for each)
+
+Commands:
+  credentials   exchange this pipeline's OIDC identity for short-lived AWS credentials; show who you are
+  exec          run a command with refreshing AWS credentials in its environment only
+  sandbox       start the local AWS-compatible sandbox and identity providers on 127.0.0.1
+  demo          the blog's system on this machine (what \`npm start\` runs)
+
+Exit codes: 0 success, 1 failure, 2 usage error.
+
+Examples:
+  keyless credentials --provider github --role-arn arn:aws:iam::123456789012:role/deploy --region us-east-1
+  keyless exec --provider gitlab --role-arn arn:aws:iam::123456789012:role/deploy --region eu-west-1 -- aws s3 ls
+  keyless sandbox --port 0`;
+
+const commands: Record<string, (argv: string[], context: CommandContext) => Promise<number>> = {
+  credentials: runCredentials,
+  exec: runExec,
+  sandbox: runSandbox,
+  demo: runDemo,
+};
+
+export async function main(argv: string[], context: CommandContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    context.stdout(`${mainHelp}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    context.stdout(`${version}\n`);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    throw new UsageError(
+      `Unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}.`,
+      '--help',
+    );
+  }
+  return command(rest, context);
+}
+
+export function processContext(): CommandContext {
+  let reporter: StreamReporter | undefined;
+  let interrupted: Promise<NodeJS.Signals> | undefined;
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (text) => process.stdout.write(text),
+    reporter: (options) => (reporter ??= new StreamReporter(options)),
+    // Installed only by commands that handle Ctrl-C themselves; others keep the default (exit at once).
+    interrupted: () =>
+      (interrupted ??= new Promise((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+      })),
+  };
+}
+
+export async function run(): Promise<void> {
+  const context = processContext();
+  try {
+    process.exitCode = await main(process.argv.slice(2), context);
+  } catch (error) {
+    const reporter = context.reporter();
+    if (isKeylessError(error)) {
+      reporter.error(error.toUserText());
+      process.exitCode = error.exitCode;
+    } else {
+      // An unexpected failure is a bug in Keyless: say so plainly, keep the detail for --verbose.
+      const text = error instanceof Error ? error.message : String(error);
+      reporter.error(
+        `unexpected failure: ${text}\n  Fix: re-run with --verbose and report it if it persists.`,
+      );
+      reporter.debug(error instanceof Error && error.stack ? error.stack : text);
+      process.exitCode = 1;
+    }
+  }
+  // Servers and timers may keep the loop alive after the command is done; the command's result is final.
+  process.exit(process.exitCode ?? 0);
+}
