@@ -1,17 +1,27 @@
-// Bundles the CLI into one CommonJS file so `keyless` starts fast (no TypeScript compile at run time).
+// Bundles the CLI so `keyless` starts fast: no TypeScript compile at run time, and ESM code splitting so
+// each command loads only its own code (the sandbox's code is not parsed by `keyless credentials`).
 import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'packages/cli/dist');
 
+await rm(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: [join(root, 'packages/cli/src/cli.ts')],
-  outfile: join(root, 'packages/cli/dist/keyless.cjs'),
+  entryPoints: { keyless: join(root, 'packages/cli/src/cli.ts') },
+  outdir,
+  outExtension: { '.js': '.mjs' },
   bundle: true,
+  splitting: true,
+  format: 'esm',
   platform: 'node',
   target: 'node20',
-  format: 'cjs',
+  // Some CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __keylessCreateRequire } from 'node:module'; const require = __keylessCreateRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   legalComments: 'none',
   logLevel: 'warning',

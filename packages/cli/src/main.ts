@@ -1,9 +1,5 @@
 import { isKeylessError, StreamReporter } from '@keyless/core';
 import type { CommandContext } from './command';
-import { runCredentials } from './commands/credentials';
-import { runDemo } from './commands/demo';
-import { runExec } from './commands/exec';
-import { runSandbox } from './commands/sandbox';
 import { UsageError } from './usage';
 
 const version = '0.1.0';
@@ -25,11 +21,15 @@ Examples:
   keyless exec --provider gitlab --role-arn arn:aws:iam::123456789012:role/deploy --region eu-west-1 -- aws s3 ls
   keyless sandbox --port 0`;
 
-const commands: Record<string, (argv: string[], context: CommandContext) => Promise<number>> = {
-  credentials: runCredentials,
-  exec: runExec,
-  sandbox: runSandbox,
-  demo: runDemo,
+type Command = (argv: string[], context: CommandContext) => Promise<number>;
+
+// Loaded on demand: `keyless credentials` should not pay for parsing the sandbox's code, and start-up
+// time is what a pipeline step pays on every run.
+const commands: Record<string, () => Promise<Command>> = {
+  credentials: async () => (await import('./commands/credentials')).runCredentials,
+  exec: async () => (await import('./commands/exec')).runExec,
+  sandbox: async () => (await import('./commands/sandbox')).runSandbox,
+  demo: async () => (await import('./commands/demo')).runDemo,
 };
 
 export async function main(argv: string[], context: CommandContext): Promise<number> {
@@ -42,14 +42,14 @@ export async function main(argv: string[], context: CommandContext): Promise<num
     context.stdout(`${version}\n`);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = commands[name];
+  if (!load) {
     throw new UsageError(
       `Unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}.`,
       '--help',
     );
   }
-  return command(rest, context);
+  return (await load())(rest, context);
 }
 
 export function processContext(): CommandContext {

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startSandbox, type RunningSandbox, type SandboxConfig } from '@keyless/sandbox';
 
-export const cliBundle = fileURLToPath(new URL('../dist/keyless.cjs', import.meta.url));
+export const cliBundle = fileURLToPath(new URL('../dist/keyless.mjs', import.meta.url));
 
 export interface TestSandbox {
   sandbox: RunningSandbox;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { getCallerIdentity, resolveCredentials } from '@keyless/core';
 import { loadSandboxConfig, startSandbox } from '@keyless/sandbox';
 import { parseCommandLine, UsageError } from '../usage';
@@ -89,9 +90,7 @@ export async function runDemo(argv: string[], context: CommandContext): Promise<
 
 /** The sample lives in the repository; look for it from the working directory and from the CLI's own location. */
 function findSampleConfig(cwd: string): string {
-  // __dirname exists in the bundled CLI (CommonJS); under tsx (ESM) only the working directory is searched.
-  const starts = typeof __dirname === 'string' ? [cwd, __dirname] : [cwd];
-  for (const start of starts) {
+  for (const start of [cwd, dirname(fileURLToPath(import.meta.url))]) {
     let dir = start;
     for (;;) {
       const candidate = join(dir, sampleConfig);
