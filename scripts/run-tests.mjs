@@ -31,6 +31,11 @@ const concurrency = process.env.KEYLESS_TEST_CONCURRENCY ?? '6';
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit' },
+  // The SDK warns about its future Node support on every client under Node 20; it is noise in test logs.
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
+  },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

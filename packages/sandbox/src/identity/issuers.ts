@@ -67,8 +67,13 @@ class SandboxIssuer implements HostedIssuer {
     if (!Number.isFinite(lifetimeSeconds)) throw new Error(`lifetimeSeconds must be a finite number`);
     const issuedAtMs = typeof claims.iat === 'number' ? claims.iat * 1000 : this.clock.now();
     const iat = Math.floor(issuedAtMs / 1000);
-    // Rounded up so a heavily time-scaled lifetime never collapses to an already-expired token.
-    const exp = iat + Math.ceil(this.clock.realMs(lifetimeSeconds) / 1000);
+    const lifetimeMs = this.clock.realMs(lifetimeSeconds);
+    // Whole seconds, as real issuers do. A heavily time-scaled lifetime can be shorter than a second; counted
+    // from the floored iat it could expire before its lifetime has passed, so count it from the real time.
+    const exp =
+      lifetimeMs > 0 && lifetimeMs < 1000
+        ? Math.ceil((issuedAtMs + lifetimeMs) / 1000)
+        : iat + Math.ceil(lifetimeMs / 1000);
     const payload = { iss: this.issuer, iat, nbf: iat, exp, jti: randomUUID(), ...claims };
     const jwt = await new SignJWT(payload)
       .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
