@@ -9,6 +9,7 @@ import {
   cliBundle,
   hasAwsCli,
   leakedSecrets,
+  managedIdentityArgs,
   runCli,
   runProcess,
   startTestSandbox,
@@ -27,24 +28,7 @@ function record(result: CliResult, { stdoutHoldsKeys = false } = {}): CliResult 
 }
 
 function azureArgs(extra: string[] = []): string[] {
-  return [
-    'credentials',
-    '--provider',
-    'azure-managed-identity',
-    '--audience',
-    t.ids.audience,
-    '--client-id',
-    t.ids.clientId,
-    '--azure-imds-endpoint',
-    t.url,
-    '--endpoint-url',
-    t.url,
-    '--role-arn',
-    t.ids.roleArn,
-    '--region',
-    'us-east-1',
-    ...extra,
-  ];
+  return ['credentials', ...managedIdentityArgs(t), ...extra];
 }
 
 before(async () => {

@@ -2,7 +2,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { cleanEnv, hasAwsCli, leakedSecrets, runCli, startTestSandbox, type TestSandbox } from './support';
+import {
+  cleanEnv,
+  hasAwsCli,
+  leakedSecrets,
+  managedIdentityArgs,
+  runCli,
+  startTestSandbox,
+  type TestSandbox,
+} from './support';
 
 let t: TestSandbox;
 const outputs: string[] = [];
@@ -14,25 +22,7 @@ before(async () => {
 after(() => t.sandbox.close());
 
 function execArgs(command: string[]): string[] {
-  return [
-    'exec',
-    '--provider',
-    'azure-managed-identity',
-    '--audience',
-    t.ids.audience,
-    '--client-id',
-    t.ids.clientId,
-    '--azure-imds-endpoint',
-    t.url,
-    '--endpoint-url',
-    t.url,
-    '--role-arn',
-    t.ids.roleArn,
-    '--region',
-    'us-east-1',
-    '--',
-    ...command,
-  ];
+  return ['exec', ...managedIdentityArgs(t), '--', ...command];
 }
 
 test('the child gets a refreshing token file, not keys, and competing credentials are removed', async () => {

@@ -169,6 +169,26 @@ export async function startTestSandbox(
   };
 }
 
+/** The credential options of the blog's flow (Azure managed identity) against a test sandbox. */
+export function managedIdentityArgs(t: TestSandbox): string[] {
+  return [
+    '--provider',
+    'azure-managed-identity',
+    '--audience',
+    t.ids.audience,
+    '--client-id',
+    t.ids.clientId,
+    '--azure-imds-endpoint',
+    t.url,
+    '--endpoint-url',
+    t.url,
+    '--role-arn',
+    t.ids.roleArn,
+    '--region',
+    'us-east-1',
+  ];
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
