@@ -23,6 +23,11 @@ export interface SandboxOptions {
    * none of them reaches any output. In-process only; never exposed over HTTP.
    */
   onSecret?: (value: string) => void;
+  /**
+   * Where on-disk state (S3 objects, later instance roots) lives. Default: a fresh temp directory that is
+   * removed on close(); a directory given here is kept.
+   */
+  dataDir?: string;
 }
 
 export interface RunningSandbox {

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createFaultPlan } from './identity/faults';
 import { createIssuerRegistry } from './identity/issuers';
 import { createIdentityRoutes } from './identity/routes';
@@ -11,6 +16,9 @@ import { IamState } from './aws/iam-state';
 import type { AwsEnvironment } from './aws/service';
 import { SessionStore } from './aws/sessions';
 import { createStsService, STS_VERSION } from './aws/sts';
+import { CLOUDFORMATION_VERSION, createCloudFormationService } from './cloudformation/service';
+import { DiskS3Store } from './s3/disk-store';
+import { createS3Service } from './s3/service';
 import { Clock } from './clock';
 import type { SandboxConfig } from './config';
 import { loadSandboxConfig, validateSandboxConfig } from './config-loader';
@@ -128,10 +136,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     faults: createFaultPlan(),
     log,
   };
-  const env: AwsEnvironment = { accountId, region, clock, iam, sessions, issuers };
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'keyless-sandbox-')));
+  const s3 = await DiskS3Store.open(join(dataDir, 's3'), clock);
+  const env: AwsEnvironment = {
+    accountId,
+    region,
+    clock,
+    iam,
+    sessions,
+    issuers,
+    s3,
+    dataDir,
+    baseUrl: () => baseUrl,
+    log,
+  };
+  const cloudformation = createCloudFormationService(env, config.cloudformation);
   const aws = new AwsRouter(env, ctx.faults)
     .registerQueryService(STS_VERSION, createStsService(env))
-    .registerQueryService(IAM_VERSION, createIamService(env));
+    .registerQueryService(IAM_VERSION, createIamService(env))
+    .registerQueryService(CLOUDFORMATION_VERSION, cloudformation.service)
+    .registerRestService(createS3Service(env));
   const identityRoutes = createIdentityRoutes(ctx);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -142,9 +167,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     response.setHeader('Date', new Date(clock.now()).toUTCString());
     response.setHeader('x-amzn-RequestId', requestId);
     const elapsed = () => `${(performance.now() - started).toFixed(1)}ms`;
+    // S3 object uploads stream straight to disk; every other body is small and read whole.
+    const streamed = aws.streamsRequestBody(request);
     let body: Buffer;
     try {
-      body = await readBody(request);
+      body = streamed ? Buffer.alloc(0) : await readBody(request);
     } catch (error) {
       if (error instanceof BodyTooLarge && !response.headersSent) {
         response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
@@ -159,14 +186,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       return;
     }
 
-    if (aws.isAwsRequest(request, body)) {
-      const outcome = await aws.dispatch(request, body, requestId);
+    if (streamed || aws.isAwsRequest(request, body)) {
+      const outcome = await aws.dispatch(request, body, requestId, streamed);
       if (outcome.kind === 'no-answer') {
         log(`${method} ${logPath(request)} ${outcome.log} ${elapsed()}`);
         return;
       }
+      if (outcome.body instanceof Readable) {
+        // Streamed replies (S3 GetObject) carry their own content-length.
+        response.writeHead(outcome.status, outcome.headers);
+        await pipeline(outcome.body, response).catch(() => undefined);
+        log(`${method} ${logPath(request)} ${outcome.log} -> ${outcome.status} ${elapsed()}`);
+        return;
+      }
       const payload = typeof outcome.body === 'string' ? Buffer.from(outcome.body, 'utf8') : outcome.body;
-      response.writeHead(outcome.status, { ...outcome.headers, 'content-length': String(payload.length) });
+      // A HEAD reply describes the body it omits, so its service-set content-length stands.
+      const length =
+        method === 'HEAD' && outcome.headers['content-length'] !== undefined
+          ? outcome.headers['content-length']
+          : String(payload.length);
+      response.writeHead(outcome.status, { ...outcome.headers, 'content-length': length });
       response.end(payload);
       log(`${method} ${logPath(request)} ${outcome.log} -> ${outcome.status} ${elapsed()}`);
       return;
@@ -239,11 +278,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     region,
     control,
     close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive and deliberately unanswered (timeout-fault) sockets would otherwise hold close() open.
-        server.closeAllConnections();
-      });
+      closing ??= (async () => {
+        // Background work (stack operations) first, so nothing writes into a closed server or a deleted dir.
+        await cloudformation.stop();
+        await new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          // Keep-alive and deliberately unanswered (timeout-fault) sockets would otherwise hold close() open.
+          server.closeAllConnections();
+        });
+        if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+      })();
       return closing;
     },
   };

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FaultPlan } from '../context';
 import { AwsError, authError, renderError, type Protocol } from './errors';
@@ -9,7 +10,13 @@ import { claimedSigningName, hasSigV4, splitUrl, verifySigV4, type WireRequest }
 
 /** What the router decided to send; the server writes it (or, for a `timeout` fault, never answers). */
 export type AwsOutcome =
-  | { kind: 'reply'; status: number; headers: Record<string, string>; body: string | Buffer; log: string }
+  | {
+      kind: 'reply';
+      status: number;
+      headers: Record<string, string>;
+      body: string | Buffer | Readable;
+      log: string;
+    }
   | { kind: 'no-answer'; log: string };
 
 const FALLBACK_QUERY_PROTOCOL: Protocol = {
@@ -58,6 +65,18 @@ export class AwsRouter {
     return this;
   }
 
+  /**
+   * Whether the request's body should be streamed to its service rather than read whole first: only SigV4
+   * requests to a REST service that asks for it (S3 object uploads).
+   */
+  streamsRequestBody(request: IncomingMessage): boolean {
+    const wire = { rawUrl: request.url ?? '/', rawHeaders: request.rawHeaders };
+    if (!hasSigV4(wire) || request.headers['x-amz-target'] !== undefined) return false;
+    const signingName = claimedSigningName(wire);
+    const service = signingName === undefined ? undefined : this.restBySigningName.get(signingName);
+    return service?.streamsRequestBody?.(request) ?? false;
+  }
+
   /** Whether a request is for the AWS side: SigV4 auth, an X-Amz-Target header, or a form POST with Action=. */
   isAwsRequest(request: IncomingMessage, body: Buffer): boolean {
     const wire = { rawUrl: request.url ?? '/', rawHeaders: request.rawHeaders };
@@ -65,12 +84,19 @@ export class AwsRouter {
     return request.method === 'POST' && isForm(request) && /(^|&)Action=/.test(body.toString('latin1'));
   }
 
-  async dispatch(request: IncomingMessage, body: Buffer, requestId: string): Promise<AwsOutcome> {
+  /** `streamed`: the body was left unread in `request` (see streamsRequestBody) and `body` is empty. */
+  async dispatch(
+    request: IncomingMessage,
+    body: Buffer,
+    requestId: string,
+    streamed = false,
+  ): Promise<AwsOutcome> {
     const wire: WireRequest = {
       method: request.method ?? 'GET',
       rawUrl: request.url ?? '/',
       rawHeaders: request.rawHeaders,
       body,
+      bodyStreamed: streamed,
     };
     const target = this.classify(request, wire);
     const label = `${target.service?.name ?? 'aws'}:${target.operation || '-'}`;
@@ -144,6 +170,7 @@ export class AwsRouter {
       wire,
       headers: request.headers,
       caller,
+      bodyStream: streamed ? request : undefined,
       requestId,
       note: (text) => notes.push(text),
     };

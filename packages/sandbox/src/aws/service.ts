@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Clock } from '../clock';
 import type { FaultTarget, IssuerRegistry } from '../context';
 import type { Protocol } from './errors';
@@ -6,6 +7,7 @@ import type { IamState } from './iam-state';
 import type { QueryParams } from './query';
 import type { Caller, SessionStore } from './sessions';
 import type { WireRequest } from './sigv4';
+import type { S3Store } from '../s3/store';
 
 /** The AWS-side state every service handler works on. */
 export interface AwsEnvironment {
@@ -15,6 +17,12 @@ export interface AwsEnvironment {
   readonly iam: IamState;
   readonly sessions: SessionStore;
   readonly issuers: IssuerRegistry;
+  readonly s3: S3Store;
+  /** Private directory for on-disk state (S3 objects, instance roots); removed on close unless user-given. */
+  readonly dataDir: string;
+  /** Base URL of the sandbox (http://127.0.0.1:<port>), for URLs it hands out (TemplateURL, DNS names). */
+  baseUrl(): string;
+  log(line: string): void;
 }
 
 /** One authenticated (or deliberately anonymous) call, parsed for its protocol. */
@@ -28,6 +36,11 @@ export interface AwsCall {
   readonly headers: IncomingHttpHeaders;
   /** Undefined only for operations the service serves anonymously. */
   readonly caller: Caller | undefined;
+  /**
+   * The request body as a stream, for requests the service asked to stream (streamsRequestBody); `wire.body`
+   * is then empty. The handler must consume it (or the server discards what is left).
+   */
+  readonly bodyStream?: Readable;
   readonly requestId: string;
   /** Adds a (non-secret) remark to this request's log line, e.g. why a trust policy refused. */
   note(text: string): void;
@@ -36,7 +49,8 @@ export interface AwsCall {
 export interface AwsReply {
   status?: number;
   headers?: Record<string, string>;
-  body: string | Buffer;
+  /** A Readable is piped to the client; the service then sets content-length itself. */
+  body: string | Buffer | Readable;
 }
 
 /** An entry in the AWS dispatch table. */
@@ -50,4 +64,9 @@ export interface AwsService {
   /** Operations AWS serves without SigV4 (e.g. AssumeRoleWithWebIdentity). */
   readonly anonymousOperations?: ReadonlySet<string>;
   handle(call: AwsCall): Promise<AwsReply> | AwsReply;
+  /**
+   * Whether this (SigV4-signed) request's body should reach the handler as a stream instead of a buffer, so
+   * large uploads never sit whole in memory. The signed payload hash is then the handler's to check.
+   */
+  streamsRequestBody?(request: IncomingMessage): boolean;
 }

@@ -12,6 +12,11 @@ export interface WireRequest {
   /** Node's alternating name/value list, preserving duplicates and order. */
   rawHeaders: string[];
   body: Buffer;
+  /**
+   * The body is being streamed to the handler and is not in `body`: the declared payload hash is signed as
+   * given, and the handler verifies it against the bytes it receives.
+   */
+  bodyStreamed?: boolean;
 }
 
 /** What a key id resolves to. `expired` lets the caller answer ExpiredToken rather than InvalidClientTokenId. */
@@ -304,6 +309,7 @@ function payloadHash(
     (auth.presigned ? new Map(rawQueryParams(rawQuery)).get('X-Amz-Content-Sha256') : undefined);
   if (declared !== undefined) {
     if (declared === 'UNSIGNED-PAYLOAD' || declared.startsWith('STREAMING-')) return declared;
+    if (request.bodyStreamed) return declared;
     const actual = request.body.length === 0 ? EMPTY_SHA256 : sha256Hex(request.body);
     if (declared.toLowerCase() !== actual) return { kind: 'content-sha-mismatch' };
     return declared;
