@@ -104,6 +104,7 @@ const SCHEMA: Schema = obj({
       ),
     },
   }),
+  cloudformation: obj({ providerDelaySeconds: num }),
 });
 
 function describe(value: unknown): string {

@@ -14,6 +14,15 @@ export interface SandboxConfig {
   gitlab?: GitLabConfig;
   ec2?: Ec2MetadataConfig;
   iam?: IamSeed;
+  cloudformation?: CloudFormationConfig;
+}
+
+export interface CloudFormationConfig {
+  /**
+   * Simulated seconds every resource provider takes to stabilize (default: each provider's own 1–2 s, so
+   * in-progress states are observable; timeScale shortens them). 0 completes stacks as fast as possible.
+   */
+  providerDelaySeconds?: number;
 }
 
 export type IssuerKind = 'azure-ad' | 'azure-devops' | 'github' | 'gitlab' | 'generic';
