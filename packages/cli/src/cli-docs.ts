@@ -1,3 +1,4 @@
+import { cloudformationHelp } from './commands/cloudformation';
 import { credentialsHelp } from './commands/credentials';
 import { demoHelp } from './commands/demo';
 import { execHelp } from './commands/exec';
@@ -9,6 +10,7 @@ export function renderCliDocs(): string {
   const sections: Array<[string, string]> = [
     ['keyless', mainHelp],
     ['keyless credentials', credentialsHelp],
+    ['keyless cloudformation', cloudformationHelp],
     ['keyless exec', execHelp],
     ['keyless sandbox', sandboxHelp],
     ['keyless demo', demoHelp],

@@ -9,16 +9,19 @@ export const mainHelp = `keyless ${version} — deploy to AWS from any CI with n
 Usage: keyless <command> [options]      (keyless <command> --help for each)
 
 Commands:
-  credentials   exchange this pipeline's OIDC identity for short-lived AWS credentials; show who you are
-  exec          run a command with refreshing AWS credentials in its environment only
-  sandbox       start the local AWS-compatible sandbox and identity providers on 127.0.0.1
-  demo          the blog's system on this machine (what \`npm start\` runs)
+  credentials     exchange this pipeline's OIDC identity for short-lived AWS credentials; show who you are
+  cloudformation  create, update or delete a stack (change sets, events, outputs), waiting for the result
+  exec            run a command with refreshing AWS credentials in its environment only
+  sandbox         start the local AWS-compatible sandbox and identity providers on 127.0.0.1
+  demo            the blog's system on this machine (what \`npm start\` runs)
 
 Exit codes: 0 success, 1 failure, 2 usage error.
 
 Examples:
   keyless credentials --provider github --role-arn arn:aws:iam::123456789012:role/deploy --region us-east-1
   keyless exec --provider gitlab --role-arn arn:aws:iam::123456789012:role/deploy --region eu-west-1 -- aws s3 ls
+  keyless cloudformation deploy --stack-name web --template-file infrastructure.yml --provider github \\
+    --role-arn arn:aws:iam::123456789012:role/deploy --region us-east-1
   keyless sandbox --port 0`;
 
 type Command = (argv: string[], context: CommandContext) => Promise<number>;
@@ -27,6 +30,7 @@ type Command = (argv: string[], context: CommandContext) => Promise<number>;
 // time is what a pipeline step pays on every run.
 const commands: Record<string, () => Promise<Command>> = {
   credentials: async () => (await import('./commands/credentials')).runCredentials,
+  cloudformation: async () => (await import('./commands/cloudformation')).runCloudFormation,
   exec: async () => (await import('./commands/exec')).runExec,
   sandbox: async () => (await import('./commands/sandbox')).runSandbox,
   demo: async () => (await import('./commands/demo')).runDemo,

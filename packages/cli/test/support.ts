@@ -14,6 +14,8 @@ export interface TestSandbox {
   /** Every secret the sandbox minted, plus the ones this test seeded (access tokens). */
   secrets: Set<string>;
   logs: string[];
+  /** Long-term keys the sandbox accepts as the account's admin, for tests that inspect or prepare AWS state. */
+  root: { accessKeyId: string; secretAccessKey: string };
   ids: {
     tenantId: string;
     audience: string;
@@ -32,7 +34,13 @@ export interface TestSandbox {
 }
 
 export async function startTestSandbox(
-  options: { maxSessionSeconds?: number; extraResources?: string[] } = {},
+  options: {
+    maxSessionSeconds?: number;
+    extraResources?: string[];
+    /** Simulated seconds each CloudFormation resource takes (the sandbox default when unset). */
+    providerDelaySeconds?: number;
+    timeScale?: number;
+  } = {},
 ): Promise<TestSandbox> {
   const account = '210987654321';
   const tenantId = randomUUID();
@@ -64,8 +72,16 @@ export async function startTestSandbox(
       ],
     },
   });
+  const root = {
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+  };
   const config: SandboxConfig = {
     account: { id: account, region: 'us-east-1' },
+    rootCredentials: [root],
+    ...(options.providerDelaySeconds !== undefined
+      ? { cloudformation: { providerDelaySeconds: options.providerDelaySeconds } }
+      : {}),
     issuers: [
       { id: 'entra', kind: 'azure-ad', issuer: entraIssuer },
       { id: 'ado', kind: 'azure-devops', issuer: adoIssuer },
@@ -136,12 +152,13 @@ export async function startTestSandbox(
       ],
     },
   };
-  const secrets = new Set<string>([systemAccessToken, githubRequestToken]);
+  const secrets = new Set<string>([systemAccessToken, githubRequestToken, root.secretAccessKey]);
   const logs: string[] = [];
   const sandbox = await startSandbox({
     port: 0,
     config,
     maxSessionSeconds: options.maxSessionSeconds,
+    timeScale: options.timeScale,
     log: (line) => logs.push(line),
     onSecret: (value) => secrets.add(value),
   });
@@ -151,6 +168,7 @@ export async function startTestSandbox(
     url: sandbox.url,
     secrets,
     logs,
+    root,
     ids: {
       tenantId,
       audience,

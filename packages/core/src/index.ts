@@ -45,3 +45,38 @@ export { resolveEndpoint } from './aws/endpoints';
 export { proxyAgentFor, proxyUrlFor } from './aws/proxy';
 export { buildClientConfig } from './aws/client-config';
 export type { AwsClientConfig, ClientConfigInput } from './aws/client-config';
+
+export { poll, WaitAbortedError, CredentialsExpiredDuringWaitError, ThrottledTooLongError } from './aws/poll';
+export type { PollOptions, PollStep, PollProgress, PollSchedule, PollClock } from './aws/poll';
+
+export { deployStack } from './cloudformation/deploy';
+export type {
+  DeployStackOptions,
+  DeployStackResult,
+  DeployOutcome,
+  ParameterSource,
+} from './cloudformation/deploy';
+export { deleteStack } from './cloudformation/delete';
+export type { DeleteStackOptions, DeleteStackResult } from './cloudformation/delete';
+export type { CloudFormationContext } from './cloudformation/context';
+export type { TemplateSource } from './cloudformation/template';
+export type { ChangeSetSummary, ResourceChangeLine } from './cloudformation/changeset-summary';
+export type { FailedResource } from './cloudformation/errors';
+export {
+  TemplateTooLargeError,
+  TemplateSyntaxError,
+  TemplateValidationError,
+  TemplateSourceError,
+  ParameterFormatError,
+  UnknownParameterError,
+  MissingParameterError,
+  InsufficientCapabilitiesError,
+  StackInRollbackCompleteError,
+  StackNotUpdatableError,
+  StackOperationFailedError,
+  StackOperationTimeoutError,
+  ChangeSetFailedError,
+  EmptyChangeSetError,
+  TerminationProtectionError,
+  CloudFormationRequestError,
+} from './cloudformation/errors';

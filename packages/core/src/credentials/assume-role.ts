@@ -51,7 +51,7 @@ export class AssumeRoleCredentials {
       }),
     );
     this.cache = new RefreshingCredentialCache(() => this.assume(), options.now);
-    this.provider = () => this.cache.get();
+    this.provider = (properties) => this.cache.get(properties?.forceRefresh === true);
   }
 
   get assumeCount(): number {

@@ -33,7 +33,7 @@ export class Ec2InstanceMetadataCredentials {
       options.endpoint ?? options.env.AWS_EC2_METADATA_SERVICE_ENDPOINT ?? 'http://169.254.169.254';
     this.baseUrl = base.replace(/\/+$/, '');
     this.cache = new RefreshingCredentialCache(() => this.fetchCredentials(), options.now);
-    this.provider = () => this.cache.get();
+    this.provider = (properties) => this.cache.get(properties?.forceRefresh === true);
   }
 
   describe(): string {

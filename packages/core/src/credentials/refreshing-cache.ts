@@ -27,7 +27,12 @@ export class RefreshingCredentialCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get(): Promise<AwsCredentialIdentity> {
+  /**
+   * The cached credentials, refreshed when due. `forceRefresh` (the SDK identity-provider convention) discards
+   * them first: a service said they expired although our clock disagreed (skew, or a session cut short).
+   */
+  get(forceRefresh = false): Promise<AwsCredentialIdentity> {
+    if (forceRefresh && !this.pending) this.current = undefined;
     if (this.current && this.now() < this.current.refreshAt) return Promise.resolve(this.current.identity);
     this.pending ??= this.refresh().finally(() => {
       this.pending = undefined;

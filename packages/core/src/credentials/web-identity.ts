@@ -65,7 +65,7 @@ export class WebIdentityCredentials {
       }),
     );
     this.cache = new RefreshingCredentialCache(() => this.exchange(), this.now);
-    this.provider = () => this.cache.get();
+    this.provider = (properties) => this.cache.get(properties?.forceRefresh === true);
   }
 
   /** How many sessions have been obtained so far (first one included). */
