@@ -68,6 +68,7 @@ export {
   TemplateValidationError,
   TemplateSourceError,
   ParameterFormatError,
+  ParameterValueError,
   UnknownParameterError,
   MissingParameterError,
   InsufficientCapabilitiesError,

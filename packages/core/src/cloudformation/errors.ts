@@ -38,6 +38,12 @@ export class ParameterFormatError extends KeylessError {
 }
 
 /** A parameter the template does not declare. Exit 2. */
+/** CloudFormation refused a parameter value (AllowedValues, AllowedPattern, lengths, numbers). */
+export class ParameterValueError extends KeylessError {
+  readonly code = 'ParameterValue';
+  override readonly exitCode = 2;
+}
+
 export class UnknownParameterError extends KeylessError {
   readonly code = 'UnknownParameter';
   override readonly exitCode = 2;

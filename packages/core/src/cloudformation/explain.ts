@@ -3,6 +3,7 @@ import { awsErrorCode, awsErrorMessage } from '../aws/aws-errors';
 import {
   CloudFormationRequestError,
   InsufficientCapabilitiesError,
+  ParameterValueError,
   TemplateValidationError,
   TerminationProtectionError,
 } from './errors';
@@ -77,6 +78,12 @@ export function explainCloudFormationError(
       'Fix the template (`aws cloudformation validate-template` shows the same check).',
     );
   }
+  if (code === 'ValidationError' && /^Parameters?\b/.test(message)) {
+    return new ParameterValueError(
+      `Stack ${stackName}: CloudFormation refused a parameter value: ${message}`,
+      "Give the parameter a value its declaration allows (AllowedValues, AllowedPattern, length or range in the template's Parameters section).",
+    );
+  }
   if (
     code === 'AccessDenied' ||
     code === 'AccessDeniedException' ||
@@ -90,7 +97,7 @@ export function explainCloudFormationError(
   return new CloudFormationRequestError(
     `CloudFormation ${operation} failed for stack ${stackName}: ${message || code || 'no message'}`,
     code === 'ValidationError'
-      ? 'Fix the input CloudFormation names above and re-run.'
+      ? 'Correct the input CloudFormation names in the message above, then re-run.'
       : 'Re-run; if it persists, check the stack in the CloudFormation console.',
     { cause: error },
   );

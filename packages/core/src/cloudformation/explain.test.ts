@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
+import { explainCloudFormationError } from './explain';
+import { CloudFormationRequestError, ParameterValueError, TemplateValidationError } from './errors';
+
+function validationError(message: string): CloudFormationServiceException {
+  return new CloudFormationServiceException({
+    name: 'ValidationError',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    message,
+  });
+}
+
+test('a refused parameter value is a usage error that says what to change', () => {
+  const error = explainCloudFormationError(
+    validationError("Parameter 'Env' must be one of AllowedValues"),
+    'CreateChangeSet',
+    'web',
+  );
+  assert.ok(error instanceof ParameterValueError);
+  assert.equal(error.exitCode, 2);
+  assert.match(error.message, /Stack web: .*Parameter 'Env' must be one of AllowedValues/);
+  assert.match(error.fix ?? '', /AllowedValues/);
+  assert.equal(error.toUserText().split('\n').length, 2);
+});
+
+test('template errors and other validation errors keep their own kinds', () => {
+  const template = explainCloudFormationError(
+    validationError('Template format error: Unrecognized resource types: [AWS::EC2::Nope]'),
+    'CreateChangeSet',
+    'web',
+  );
+  assert.ok(template instanceof TemplateValidationError);
+  const other = explainCloudFormationError(validationError('Something else entirely'), 'UpdateStack', 'web');
+  assert.ok(other instanceof CloudFormationRequestError);
+  assert.match(other.fix ?? '', /Correct the input/);
+});
