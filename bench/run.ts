@@ -19,7 +19,7 @@ for (const file of files) {
     cwd: repoRoot,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 120_000,
+    timeout: 240_000,
   });
   process.stdout.write(run.stdout);
   const last = run.stdout.trim().split('\n').at(-1) ?? '';
