@@ -152,10 +152,11 @@ describe('WebIdentityCredentials', () => {
   });
 
   it('stops retrying before the JWT would expire', async () => {
-    tokens = new CountingTokenSource(reporter, 8);
+    // `exp` is in whole seconds, so a 9 s token leaves 3-4 s after the 5 s margin: the first 2 s wait fits
+    // with a second to spare however slow the machine is, the next 4 s one never does.
+    tokens = new CountingTokenSource(reporter, 9);
     for (let i = 0; i < 5; i++) sts.queued.push(stsError(400, 'Throttling', 'Rate exceeded'));
     const web = create({ random: () => 1, retryBaseMs: 2_000, sleep: async () => undefined });
-    // JWT lives 8 s, minus 5 s margin: a 2 s wait fits, a 4 s one does not.
     await assert.rejects(web.provider(), StsUnavailableError);
     assert.equal(sts.callsOf('AssumeRoleWithWebIdentity').length, 2);
   });
