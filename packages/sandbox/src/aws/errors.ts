@@ -2,7 +2,11 @@ import { escapeXml } from './xml';
 
 /** How a service speaks on the wire; errors must come back in the same dialect the client parses. */
 export type Protocol =
-  { kind: 'query'; xmlns: string } | { kind: 'json'; version: '1.0' | '1.1' } | { kind: 'rest-xml' };
+  | { kind: 'query'; xmlns: string }
+  | { kind: 'json'; version: '1.0' | '1.1' }
+  | { kind: 'rest-xml' }
+  /** EC2's own query dialect: awsQuery requests, but errors as `<Response><Errors><Error>…` without a namespace. */
+  | { kind: 'ec2' };
 
 /** An error the sandbox answers exactly as AWS would: code, message, HTTP status, fault type. */
 export class AwsError extends Error {
@@ -44,6 +48,15 @@ export function renderError(protocol: Protocol, error: AwsError, requestId: stri
           `<Error><Type>${error.fault}</Type><Code>${escapeXml(error.code)}</Code>` +
           `<Message>${escapeXml(error.message)}</Message></Error>` +
           `<RequestId>${requestId}</RequestId></ErrorResponse>\n`,
+      };
+    case 'ec2':
+      return {
+        status: error.status,
+        headers: { 'content-type': 'text/xml;charset=UTF-8' },
+        body:
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(error.code)}</Code>` +
+          `<Message>${escapeXml(error.message)}</Message></Error></Errors>` +
+          `<RequestID>${requestId}</RequestID></Response>`,
       };
     case 'json':
       // The SDK reads x-amzn-ErrorType first, then __type; both carry the bare shape name.

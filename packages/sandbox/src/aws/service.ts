@@ -8,6 +8,8 @@ import type { QueryParams } from './query';
 import type { Caller, SessionStore } from './sessions';
 import type { WireRequest } from './sigv4';
 import type { S3Store } from '../s3/store';
+import type { Fleet } from '../fleet/types';
+import type { LoadBalancing } from '../elb/types';
 
 /** The AWS-side state every service handler works on. */
 export interface AwsEnvironment {
@@ -18,6 +20,10 @@ export interface AwsEnvironment {
   readonly sessions: SessionStore;
   readonly issuers: IssuerRegistry;
   readonly s3: S3Store;
+  /** EC2 instances, launch templates and Auto Scaling groups. */
+  readonly fleet: Fleet;
+  /** Load balancers (real reverse proxies) and target groups. */
+  readonly elb: LoadBalancing;
   /** Private directory for on-disk state (S3 objects, instance roots); removed on close unless user-given. */
   readonly dataDir: string;
   /** Base URL of the sandbox (http://127.0.0.1:<port>), for URLs it hands out (TemplateURL, DNS names). */
