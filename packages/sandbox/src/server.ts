@@ -18,6 +18,15 @@ import { SessionStore } from './aws/sessions';
 import { createStsService, STS_VERSION } from './aws/sts';
 import { CLOUDFORMATION_VERSION, createCloudFormationService } from './cloudformation/service';
 import { DiskS3Store } from './s3/disk-store';
+import { codeDeployProviders } from './codedeploy/cloudformation-providers';
+import { CODEDEPLOY_TARGET_PREFIX, createCodeDeployService } from './codedeploy/service';
+import { elbProviders } from './elb/cloudformation-providers';
+import { createLoadBalancing } from './elb/load-balancing';
+import { createElbService, ELBV2_VERSION } from './elb/service';
+import { fleetProviders } from './fleet/cloudformation-providers';
+import { AUTOSCALING_VERSION, createAutoScalingService } from './fleet/autoscaling-service';
+import { createEc2Service, EC2_VERSION } from './fleet/ec2-service';
+import { createFleet } from './fleet/fleet';
 import { createS3Service } from './s3/service';
 import { Clock } from './clock';
 import type { SandboxConfig } from './config';
@@ -139,6 +148,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'keyless-sandbox-')));
   const s3 = await DiskS3Store.open(join(dataDir, 's3'), clock);
+  // The fleet and the load balancers refer to each other (Auto Scaling registers targets; health checks
+  // reach instances), so each gets the other lazily.
+  const elb = createLoadBalancing({ accountId, region, clock, log, fleet: () => fleet });
+  const fleet = await createFleet({ accountId, region, clock, log, dataDir, elb: () => elb });
   const env: AwsEnvironment = {
     accountId,
     region,
@@ -147,16 +160,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     sessions,
     issuers,
     s3,
+    fleet,
+    elb,
     dataDir,
     baseUrl: () => baseUrl,
     log,
   };
+  const codedeploy = createCodeDeployService(env);
   const cloudformation = createCloudFormationService(env, config.cloudformation);
   const aws = new AwsRouter(env, ctx.faults)
     .registerQueryService(STS_VERSION, createStsService(env))
     .registerQueryService(IAM_VERSION, createIamService(env))
     .registerQueryService(CLOUDFORMATION_VERSION, cloudformation.service)
+    .registerQueryService(EC2_VERSION, createEc2Service(env))
+    .registerQueryService(AUTOSCALING_VERSION, createAutoScalingService(env))
+    .registerQueryService(ELBV2_VERSION, createElbService(env))
+    .registerJsonService(CODEDEPLOY_TARGET_PREFIX, codedeploy.service)
     .registerRestService(createS3Service(env));
+  cloudformation.registry.register(...fleetProviders(env), ...elbProviders(env), ...codeDeployProviders(env));
   const identityRoutes = createIdentityRoutes(ctx);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -281,6 +302,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       closing ??= (async () => {
         // Background work (stack operations) first, so nothing writes into a closed server or a deleted dir.
         await cloudformation.stop();
+        await codedeploy.stop();
+        await fleet.stop();
+        await elb.stop();
         await new Promise<void>((resolve, reject) => {
           server.close((error) => (error ? reject(error) : resolve()));
           // Keep-alive and deliberately unanswered (timeout-fault) sockets would otherwise hold close() open.
