@@ -9,7 +9,7 @@ import { Clock } from '../src/clock';
 import type { LoadBalancing, TargetGroup } from '../src/elb/types';
 import { createFleet } from '../src/fleet/fleet';
 import { startSandbox } from '../src/index';
-import { blogConfig, ROOT_KEYS, withTempDir } from './support';
+import { blogConfig, completedText, ROOT_KEYS, waitFor, withTempDir } from './support';
 
 /**
  * The fleet's process and load-balancer lifecycle, in-process: nothing an instance starts outlives it or the
@@ -29,16 +29,6 @@ function alive(pid: number): boolean {
     return state !== 'Z' && state !== 'X';
   } catch {
     return !existsSync('/proc/self/stat');
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -121,8 +111,10 @@ test('an Auto Scaling group registers instances once running, deregisters them b
         assert.equal(instance?.autoScalingGroupName, 'blue');
         assert.equal(instance?.tags['aws:autoscaling:groupName'], 'blue');
         assert.ok(events.includes(`register ${id} (running)`));
-        const whoami = await waitFor('user data', () =>
-          readFile(join(instance?.rootDir ?? '', 'tmp/whoami'), 'utf8'),
+        const whoami = await waitFor(
+          'user data',
+          () => completedText(join(instance?.rootDir ?? '', 'tmp/whoami')),
+          15_000,
         );
         assert.equal(whoami.trim(), `${id}:${instance?.port}`);
       }
@@ -188,8 +180,10 @@ test('terminate kills tracked process groups, including daemons registered by ot
         userData: base64('sleep 1000 &\necho $! > "$KEYLESS_INSTANCE_ROOT/tmp/sleep.pid"\n'),
       });
       assert.ok(instance);
-      const pidText = await waitFor('user data pid', () =>
-        readFile(join(instance.rootDir, 'tmp/sleep.pid'), 'utf8'),
+      const pidText = await waitFor(
+        'user data pid',
+        () => completedText(join(instance.rootDir, 'tmp/sleep.pid')),
+        15_000,
       );
       const userDataPid = Number(pidText.trim());
       // A daemon a hook would start: its own process group, registered with the fleet.

@@ -33,7 +33,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { startSandbox, type RunningSandbox } from '../src/index';
-import { blogConfig, ROOT_KEYS, withTempDir } from './support';
+import { blogConfig, ROOT_KEYS, waitFor, withTempDir } from './support';
 
 /**
  * EC2 and Auto Scaling through the AWS SDK v3 (and the AWS CLI): instances are real directories, ports and
@@ -66,16 +66,6 @@ function webServerUserData(marker: string): string {
     'echo started',
   ].join('\n');
   return Buffer.from(script).toString('base64');
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function fetchText(url: string): Promise<string | undefined> {

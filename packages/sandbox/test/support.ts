@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -117,4 +117,28 @@ export async function imdsToken(baseUrl: string, resource = AUDIENCE): Promise<s
   assert.equal(response.status, 200, `IMDS answered ${response.status}: ${JSON.stringify(body)}`);
   assert.ok(body.access_token);
   return body.access_token;
+}
+
+/** Polls `probe` until it yields a value (errors count as "not yet"); fails naming `what` after the timeout. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * A file's text once a process has finished writing it: a shell's `echo … > file` truncates first and writes
+ * after, so a reader can see an empty file in between. Files written by test scripts end with a newline.
+ */
+export async function completedText(path: string): Promise<string | undefined> {
+  const text = await readFile(path, 'utf8');
+  return text.endsWith('\n') ? text : undefined;
 }
