@@ -1,4 +1,5 @@
 import { cloudformationHelp } from './commands/cloudformation';
+import { codedeployHelp } from './commands/codedeploy';
 import { credentialsHelp } from './commands/credentials';
 import { demoHelp } from './commands/demo';
 import { execHelp } from './commands/exec';
@@ -11,6 +12,7 @@ export function renderCliDocs(): string {
     ['keyless', mainHelp],
     ['keyless credentials', credentialsHelp],
     ['keyless cloudformation', cloudformationHelp],
+    ['keyless codedeploy', codedeployHelp],
     ['keyless exec', execHelp],
     ['keyless sandbox', sandboxHelp],
     ['keyless demo', demoHelp],

@@ -11,6 +11,7 @@ Usage: keyless <command> [options]      (keyless <command> --help for each)
 Commands:
   credentials     exchange this pipeline's OIDC identity for short-lived AWS credentials; show who you are
   cloudformation  create, update or delete a stack (change sets, events, outputs), waiting for the result
+  codedeploy      deploy a revision with CodeDeploy (appspec checked, zipped, uploaded, followed); validate; run locally
   exec            run a command with refreshing AWS credentials in its environment only
   sandbox         start the local AWS-compatible sandbox and identity providers on 127.0.0.1
   demo            the blog's system on this machine (what \`npm start\` runs)
@@ -22,6 +23,8 @@ Examples:
   keyless exec --provider gitlab --role-arn arn:aws:iam::123456789012:role/deploy --region eu-west-1 -- aws s3 ls
   keyless cloudformation deploy --stack-name web --template-file infrastructure.yml --provider github \\
     --role-arn arn:aws:iam::123456789012:role/deploy --region us-east-1
+  keyless codedeploy deploy --application web --deployment-group prod --bundle ./app --bucket my-artifacts \\
+    --provider github --role-arn arn:aws:iam::123456789012:role/deploy --region us-east-1
   keyless sandbox --port 0`;
 
 type Command = (argv: string[], context: CommandContext) => Promise<number>;
@@ -31,6 +34,7 @@ type Command = (argv: string[], context: CommandContext) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   credentials: async () => (await import('./commands/credentials')).runCredentials,
   cloudformation: async () => (await import('./commands/cloudformation')).runCloudFormation,
+  codedeploy: async () => (await import('./commands/codedeploy')).runCodeDeploy,
   exec: async () => (await import('./commands/exec')).runExec,
   sandbox: async () => (await import('./commands/sandbox')).runSandbox,
   demo: async () => (await import('./commands/demo')).runDemo,

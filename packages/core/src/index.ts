@@ -81,3 +81,35 @@ export {
   TerminationProtectionError,
   CloudFormationRequestError,
 } from './cloudformation/errors';
+
+export { deployApplication } from './codedeploy/deploy';
+export type { DeployApplicationOptions, DeployApplicationResult, RevisionSource } from './codedeploy/deploy';
+export type { CodeDeployContext } from './codedeploy/context';
+export { watchDeployment } from './codedeploy/watch';
+export type { WatchOptions, WatchResult, WatchOutcome } from './codedeploy/watch';
+export {
+  checkWorkspaceAppSpec,
+  checkAppSpecText,
+  assertValidAppSpec,
+  scriptableEvents,
+} from './codedeploy/appspec';
+export type { AppSpec, AppSpecCheck, AppSpecHook, BundleFiles } from './codedeploy/appspec';
+export { bundleWorkspace, archiveBundleType, createExcluder, defaultExcludes } from './codedeploy/bundle';
+export type { BundleOptions, BundleResult, BundleType } from './codedeploy/bundle';
+export { uploadBundle, contentHashKey, describeS3Revision } from './codedeploy/upload';
+export type { S3Revision, UploadedBundle, UploadOptions } from './codedeploy/upload';
+export { describeFailedEvent, exitCodeFrom } from './codedeploy/diagnostics';
+export { blockingDeploymentId } from './codedeploy/explain';
+export type { AppSpecProblem, FailedLifecycleEvent } from './codedeploy/errors';
+export {
+  AppSpecInvalidError,
+  BundleError,
+  BundleUploadError,
+  RevisionNotFoundError,
+  DeploymentTargetNotFoundError,
+  CodeDeployAccessDeniedError,
+  CodeDeployRequestError,
+  DeploymentGroupBusyError,
+  DeploymentFailedError,
+  DeploymentTimeoutError,
+} from './codedeploy/errors';

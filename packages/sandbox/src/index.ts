@@ -53,4 +53,13 @@ export interface SandboxControl {
 }
 
 export { startSandbox } from './server';
+export { Clock } from './clock';
+// The instance agent also runs outside the sandbox: `keyless codedeploy local` rehearses hooks with it.
+export { InstanceAgent, parseAppSpec, AppSpecError } from './codedeploy/agent';
+export type {
+  AgentDeployment,
+  LifecycleEventName,
+  LifecycleEventResult,
+  RevisionLocation,
+} from './codedeploy/agent';
 export { loadSandboxConfig } from './config-loader';

@@ -1,0 +1,391 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  CreateDeploymentCommand,
+  GetApplicationCommand,
+  GetDeploymentCommand,
+  GetDeploymentGroupCommand,
+  RegisterApplicationRevisionCommand,
+  type AutoRollbackEvent,
+  type DeploymentGroupInfo,
+  type FileExistsBehavior,
+  type RevisionLocation,
+} from '@aws-sdk/client-codedeploy';
+import { awsErrorCode, awsErrorMessage } from '../aws/aws-errors';
+import { poll } from '../aws/poll';
+import { InvalidInputError } from '../errors';
+import { assertValidAppSpec, checkWorkspaceAppSpec } from './appspec';
+import { archiveBundleType, bundleWorkspace, createExcluder, type BundleType } from './bundle';
+import { call, createCodeDeployEngine, type CodeDeployContext, type CodeDeployEngine } from './context';
+import {
+  BundleError,
+  DeploymentGroupBusyError,
+  DeploymentTimeoutError,
+  howToWatchDeployment,
+} from './errors';
+import { blockingDeploymentId, explainCodeDeployError } from './explain';
+import { describeS3Revision, formatBytes, sha256OfFile, uploadBundle, type S3Revision } from './upload';
+import { watchDeployment, type WatchOutcome } from './watch';
+
+/** Where the revision comes from: a workspace folder or archive (uploaded), or an object already in S3. */
+export type RevisionSource =
+  | {
+      kind: 'workspace';
+      /** A folder (validated, zipped) or a .zip/.tar/.tar.gz/.tgz (uploaded as it is). */
+      path: string;
+      bucket: string;
+      /** Key prefix for the content-hash key. */
+      prefix?: string;
+      /** Exact key instead of the content-hash key. */
+      key?: string;
+      /** Globs left out of the zip (`.git` always is). */
+      excludes?: string[];
+    }
+  | { kind: 's3'; bucket: string; key: string; bundleType?: BundleType };
+
+export interface DeployApplicationOptions {
+  applicationName: string;
+  deploymentGroupName: string;
+  revision: RevisionSource;
+  fileExistsBehavior?: 'DISALLOW' | 'OVERWRITE' | 'RETAIN';
+  ignoreApplicationStopFailures?: boolean;
+  updateOutdatedInstancesOnly?: boolean;
+  description?: string;
+  /** Overrides the group's deployment configuration. */
+  deploymentConfigName?: string;
+  /** Overrides the group's auto-rollback: off, or on for these events. */
+  autoRollback?: { enabled: false } | { enabled: true; events: AutoRollbackEvent[] };
+  continueReady?: boolean;
+  finishAfterReroute?: boolean;
+  skipTerminationWait?: boolean;
+  stopOnTimeout?: boolean;
+  /** Budget for the whole wait, including waiting out another deployment (default 60). */
+  timeoutMinutes?: number;
+  /** Times a busy group (DeploymentLimitExceeded) is waited for before giving up (default 3). */
+  maxBusyRetries?: number;
+}
+
+export interface DeployApplicationResult {
+  deploymentId: string;
+  outcome: WatchOutcome;
+  revision: S3Revision & { uploaded?: boolean; bytes?: number };
+}
+
+const fileExistsBehaviors = ['DISALLOW', 'OVERWRITE', 'RETAIN'];
+const terminalStatuses = new Set(['Succeeded', 'Failed', 'Stopped']);
+
+/**
+ * Deploys a revision with CodeDeploy and waits for the result: the appspec is checked before anything is
+ * zipped, the application and group are checked (not found vs denied vs wrong region), the workspace is
+ * zipped and uploaded under a content-hash key, the deployment is created (waiting out another deployment
+ * in the same group, never stopping it) and followed to its end with per-instance diagnostics.
+ */
+export async function deployApplication(
+  options: DeployApplicationOptions,
+  ctx: CodeDeployContext,
+): Promise<DeployApplicationResult> {
+  validateOptions(options);
+  const engine = createCodeDeployEngine(ctx);
+  const { reporter } = engine;
+  const startedAt = engine.clock.now();
+  const timeoutMs = (options.timeoutMinutes ?? 60) * 60_000;
+  const { applicationName, deploymentGroupName } = options;
+  const names = { applicationName, deploymentGroupName, region: engine.region };
+
+  // 1. Everything local first: a bad appspec is refused before any AWS call or upload.
+  const local = await inspectLocalRevision(engine, options.revision);
+
+  // 2. The application and group exist, are EC2/on-premises, and we may use them.
+  const group = await checkTargets(engine, applicationName, deploymentGroupName);
+
+  // 3. The revision in S3.
+  const revision = await prepareRevision(engine, options, local);
+  const location: RevisionLocation = {
+    revisionType: 'S3',
+    s3Location: {
+      bucket: revision.bucket,
+      key: revision.key,
+      bundleType: revision.bundleType,
+      ...(revision.eTag ? { eTag: revision.eTag } : {}),
+      ...(revision.version ? { version: revision.version } : {}),
+    },
+  };
+  try {
+    await call(engine, () =>
+      engine.codedeploy.send(
+        new RegisterApplicationRevisionCommand({
+          applicationName,
+          revision: location,
+          ...(options.description ? { description: options.description } : {}),
+        }),
+      ),
+    );
+  } catch (error) {
+    // Registering only adds the revision to the application's history; the deployment works without it.
+    reporter.warn(
+      `Could not register the revision with ${applicationName} (${awsErrorMessage(error)}); deploying anyway.`,
+    );
+  }
+
+  // 4. The deployment, waiting out someone else's.
+  const deploymentId = await createDeployment(engine, options, location, timeoutMs, startedAt, names);
+  reporter.info(`Created deployment ${deploymentId}; ${howToWatchDeployment(deploymentId, engine.region)}.`);
+
+  // 5. Its end.
+  const remainingMs = Math.max(60_000, timeoutMs - (engine.clock.now() - startedAt));
+  const terminationWait = group.blueGreenDeploymentConfiguration?.terminateBlueInstancesOnDeploymentSuccess;
+  const watched = await watchDeployment(engine, {
+    deploymentId,
+    timeoutMs: remainingMs,
+    continueReady: options.continueReady,
+    finishAfterReroute: options.finishAfterReroute,
+    skipTerminationWait: options.skipTerminationWait,
+    stopOnTimeout: options.stopOnTimeout,
+    ...(terminationWait?.action === 'TERMINATE' && terminationWait.terminationWaitTimeInMinutes !== undefined
+      ? { terminationWaitMinutes: terminationWait.terminationWaitTimeInMinutes }
+      : {}),
+  });
+  return { deploymentId, outcome: watched.outcome, revision };
+}
+
+function validateOptions(options: DeployApplicationOptions): void {
+  if (!options.applicationName)
+    throw new InvalidInputError('The application name is empty.', 'Give --application.');
+  if (!options.deploymentGroupName) {
+    throw new InvalidInputError('The deployment group name is empty.', 'Give --deployment-group.');
+  }
+  if (options.fileExistsBehavior && !fileExistsBehaviors.includes(options.fileExistsBehavior)) {
+    throw new InvalidInputError(
+      `fileExistsBehavior must be DISALLOW, OVERWRITE or RETAIN, got "${String(options.fileExistsBehavior)}".`,
+      'Use one of the three.',
+    );
+  }
+  if (options.finishAfterReroute && options.skipTerminationWait) {
+    throw new InvalidInputError(
+      '--finish-after-reroute and --skip-termination-wait contradict each other (leave blue to terminate later, or terminate it now).',
+      'Give at most one of them.',
+    );
+  }
+  if (options.revision.kind === 'workspace' && options.revision.key && options.revision.prefix) {
+    throw new InvalidInputError(
+      'A bundle key and a bundle prefix were both given.',
+      'Give --bundle-key or --bundle-prefix, not both.',
+    );
+  }
+}
+
+type LocalRevision =
+  | { kind: 'folder'; path: string }
+  | { kind: 'archive'; path: string; bundleType: BundleType }
+  | { kind: 's3' };
+
+async function inspectLocalRevision(
+  engine: CodeDeployEngine,
+  source: RevisionSource,
+): Promise<LocalRevision> {
+  if (source.kind === 's3') return { kind: 's3' };
+  const path = resolve(engine.cwd, source.path);
+  const info = await stat(path).catch(() => undefined);
+  if (!info) {
+    throw new BundleError(
+      `The bundle ${source.path} does not exist (looked for ${path}).`,
+      'Check the --bundle path.',
+    );
+  }
+  if (info.isFile()) {
+    const bundleType = archiveBundleType(path);
+    if (!bundleType) {
+      throw new BundleError(
+        `The bundle ${source.path} is a file but not a .zip, .tar, .tar.gz or .tgz archive, the types the CodeDeploy agent unpacks.`,
+        'Give a folder (Keyless zips it) or an archive of one of those types.',
+      );
+    }
+    return { kind: 'archive', path, bundleType };
+  }
+  const check = await checkWorkspaceAppSpec(path, { isExcluded: createExcluder(source.excludes) });
+  assertValidAppSpec(check);
+  for (const warning of check.warnings) engine.reporter.warn(warning);
+  engine.reporter.info(`Checked ${check.file}: valid for the CodeDeploy agent.`);
+  return { kind: 'folder', path };
+}
+
+async function checkTargets(
+  engine: CodeDeployEngine,
+  applicationName: string,
+  deploymentGroupName: string,
+): Promise<DeploymentGroupInfo> {
+  const region = engine.region;
+  const [application, group] = await Promise.all([
+    call(engine, () => engine.codedeploy.send(new GetApplicationCommand({ applicationName }))).catch(
+      (error: unknown) => {
+        throw explainCodeDeployError(error, { operation: 'GetApplication', applicationName, region });
+      },
+    ),
+    call(engine, () =>
+      engine.codedeploy.send(new GetDeploymentGroupCommand({ applicationName, deploymentGroupName })),
+    ).catch((error: unknown) => {
+      throw explainCodeDeployError(error, {
+        operation: 'GetDeploymentGroup',
+        applicationName,
+        deploymentGroupName,
+        region,
+      });
+    }),
+  ]);
+  const platform = application.application?.computePlatform;
+  if (platform && platform !== 'Server') {
+    throw new InvalidInputError(
+      `CodeDeploy application ${applicationName} is for ${platform}; Keyless deploys EC2/on-premises (Server) applications.`,
+      'Use an application whose compute platform is EC2/on-premises.',
+    );
+  }
+  const info = group.deploymentGroupInfo ?? {};
+  const style = info.deploymentStyle;
+  engine.reporter.info(
+    `Deploying to ${applicationName}/${deploymentGroupName} (${style?.deploymentType === 'BLUE_GREEN' ? 'blue/green' : 'in-place'}, ${info.deploymentConfigName ?? 'CodeDeployDefault.OneAtATime'}).`,
+  );
+  return info;
+}
+
+async function prepareRevision(
+  engine: CodeDeployEngine,
+  options: DeployApplicationOptions,
+  local: LocalRevision,
+): Promise<S3Revision & { uploaded?: boolean; bytes?: number }> {
+  const source = options.revision;
+  const note = (message: string) => engine.reporter.info(message);
+  if (source.kind === 's3') {
+    const bundleType = source.bundleType ?? archiveBundleType(source.key);
+    if (!bundleType) {
+      throw new InvalidInputError(
+        `Cannot tell the bundle type of s3://${source.bucket}/${source.key} from its name.`,
+        'Give --s3-bundle-type zip, tar or tgz.',
+      );
+    }
+    const revision = await describeS3Revision(engine.s3, source.bucket, source.key, bundleType);
+    note(
+      `Revision: s3://${source.bucket}/${source.key} (${bundleType}${revision.version ? `, version ${revision.version}` : ''}).`,
+    );
+    return revision;
+  }
+  const target = {
+    bucket: source.bucket,
+    application: options.applicationName,
+    note,
+    ...(source.key ? { key: source.key } : {}),
+    ...(source.prefix ? { prefix: source.prefix } : {}),
+  };
+  if (local.kind === 'archive') {
+    const [sha256, info] = await Promise.all([sha256OfFile(local.path), stat(local.path)]);
+    return uploadBundle(
+      engine.s3,
+      { path: local.path, sha256, bytes: info.size, bundleType: local.bundleType },
+      target,
+    );
+  }
+  if (local.kind !== 'folder') throw new Error('unreachable: a workspace revision is a folder or an archive');
+  const started = Date.now();
+  const bundle = await bundleWorkspace(local.path, { excludes: source.excludes ?? [] });
+  try {
+    note(
+      `Bundled ${bundle.files.toLocaleString('en-US')} files (${formatBytes(bundle.inputBytes)}) into ${formatBytes(bundle.bytes)} in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    );
+    return await uploadBundle(
+      engine.s3,
+      { path: bundle.path, sha256: bundle.sha256, bytes: bundle.bytes, bundleType: 'zip' },
+      target,
+    );
+  } finally {
+    await bundle.cleanup();
+  }
+}
+
+async function createDeployment(
+  engine: CodeDeployEngine,
+  options: DeployApplicationOptions,
+  revision: RevisionLocation,
+  timeoutMs: number,
+  startedAt: number,
+  names: { applicationName: string; deploymentGroupName: string; region: string },
+): Promise<string> {
+  const maxRetries = options.maxBusyRetries ?? 3;
+  const input = {
+    applicationName: options.applicationName,
+    deploymentGroupName: options.deploymentGroupName,
+    revision,
+    ...(options.fileExistsBehavior
+      ? { fileExistsBehavior: options.fileExistsBehavior as FileExistsBehavior }
+      : {}),
+    ...(options.ignoreApplicationStopFailures ? { ignoreApplicationStopFailures: true } : {}),
+    ...(options.updateOutdatedInstancesOnly ? { updateOutdatedInstancesOnly: true } : {}),
+    ...(options.description ? { description: options.description } : {}),
+    ...(options.deploymentConfigName ? { deploymentConfigName: options.deploymentConfigName } : {}),
+    ...(options.autoRollback
+      ? {
+          autoRollbackConfiguration: options.autoRollback.enabled
+            ? { enabled: true, events: options.autoRollback.events }
+            : { enabled: false },
+        }
+      : {}),
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const created = await call(engine, () => engine.codedeploy.send(new CreateDeploymentCommand(input)));
+      if (!created.deploymentId) throw new Error('CreateDeployment returned no deploymentId');
+      return created.deploymentId;
+    } catch (error) {
+      if (awsErrorCode(error) !== 'DeploymentLimitExceededException') {
+        throw explainCodeDeployError(error, { operation: 'CreateDeployment', ...names });
+      }
+      const blocker = blockingDeploymentId(awsErrorMessage(error));
+      if (attempt >= maxRetries || !blocker) {
+        throw new DeploymentGroupBusyError(
+          blocker,
+          `Deployment group ${names.deploymentGroupName} is busy${blocker ? ` with deployment ${blocker}` : ''} and stayed busy through ${attempt + 1} attempts: ${awsErrorMessage(error)}`,
+          blocker
+            ? `Wait for ${blocker} to finish (${howToWatchDeployment(blocker, names.region)}), then re-run.`
+            : 'Wait for the active deployment to finish, then re-run.',
+        );
+      }
+      engine.reporter.info(
+        `Deployment group ${names.deploymentGroupName} is busy with deployment ${blocker} (not ours; Keyless never stops it): waiting for it to finish, then retrying.`,
+      );
+      await waitForOtherDeployment(
+        engine,
+        blocker,
+        Math.max(60_000, timeoutMs - (engine.clock.now() - startedAt)),
+      );
+    }
+  }
+}
+
+async function waitForOtherDeployment(
+  engine: CodeDeployEngine,
+  deploymentId: string,
+  timeoutMs: number,
+): Promise<void> {
+  const status = await poll<string>({
+    timeoutMs,
+    refreshCredentials: engine.refreshCredentials,
+    signal: engine.signal,
+    clock: engine.clock,
+    schedule: engine.schedule,
+    onNote: (note) => engine.reporter.debug(`waiting for deployment ${deploymentId}: ${note}`),
+    onTimeout: (elapsedMs, lastStatus) =>
+      new DeploymentTimeoutError(
+        deploymentId,
+        lastStatus,
+        false,
+        `The deployment group stayed busy with deployment ${deploymentId} for ${Math.round(elapsedMs / 60_000)} min (last status ${lastStatus ?? 'unknown'}); ours was not created.`,
+        `Wait for ${deploymentId} to finish (${howToWatchDeployment(deploymentId, engine.region)}), then re-run.`,
+      ),
+    check: async () => {
+      const info = (await engine.codedeploy.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo;
+      const current = info?.status ?? 'Unknown';
+      return terminalStatuses.has(current)
+        ? { done: true, value: current }
+        : { done: false, status: current };
+    },
+  });
+  engine.reporter.info(`Deployment ${deploymentId} finished (${status}); creating ours.`);
+}

@@ -1,0 +1,279 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CodeDeployClient, DeploymentInfo, InstanceTarget } from '@aws-sdk/client-codedeploy';
+import { MemoryReporter } from '../report/reporter';
+import { createCodeDeployEngine } from './context';
+import { describeOverview, exitCodeFrom } from './diagnostics';
+import { DeploymentFailedError, DeploymentTimeoutError } from './errors';
+import { blockingDeploymentId } from './explain';
+import { watchDeployment } from './watch';
+
+type Handler = (input: Record<string, unknown>) => unknown;
+
+/** A CodeDeploy client answering from scripted handlers, recording every call. */
+function fakeCodeDeploy(handlers: Record<string, Handler>) {
+  const calls: Array<{ name: string; input: Record<string, unknown> }> = [];
+  const client = {
+    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const name = command.constructor.name.replace(/Command$/, '');
+      calls.push({ name, input: command.input });
+      const handler = handlers[name];
+      if (!handler) throw new Error(`unexpected call ${name}`);
+      return handler(command.input);
+    },
+  };
+  return { client: client as unknown as CodeDeployClient, calls };
+}
+
+function engineWith(client: CodeDeployClient) {
+  const reporter = new MemoryReporter();
+  const engine = createCodeDeployEngine({
+    credentials: {
+      region: 'us-east-1',
+      provider: async () => ({ accessKeyId: 'AKIA', secretAccessKey: 'x' }),
+    },
+    env: {},
+    reporter,
+    clients: { codedeploy: client },
+    schedule: { initialMs: 2, maxMs: 5, growth: 1 },
+  });
+  return { engine, reporter };
+}
+
+function serviceError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+}
+
+function sequence(infos: DeploymentInfo[]): Handler {
+  let index = 0;
+  return () => ({ deploymentInfo: infos[Math.min(index++, infos.length - 1)] });
+}
+
+const failedTarget: InstanceTarget = {
+  targetId: 'i-0123456789abcdef0',
+  status: 'Failed',
+  lifecycleEvents: [
+    { lifecycleEventName: 'ApplicationStart', status: 'Succeeded' },
+    {
+      lifecycleEventName: 'ValidateService',
+      status: 'Failed',
+      diagnostics: {
+        errorCode: 'ScriptFailed',
+        scriptName: 'scripts/validate.sh',
+        message: 'Script at specified location: scripts/validate.sh failed with exit code 3',
+        logTail:
+          'LifecycleEvent - ValidateService\n[stdout]checking http://localhost/\n[stderr]curl: (7) Failed to connect\n',
+      },
+    },
+  ],
+};
+
+test('a failed deployment throws its errorInformation, the failing hook with exit code and log tail, and the rollback', async () => {
+  const main = sequence([
+    { deploymentId: 'd-AAAAAAAAA', status: 'InProgress' },
+    {
+      deploymentId: 'd-AAAAAAAAA',
+      applicationName: 'web',
+      deploymentGroupName: 'prod',
+      status: 'Failed',
+      errorInformation: {
+        code: 'HEALTH_CONSTRAINTS',
+        message: 'The overall deployment failed because too many individual instances failed deployment',
+      },
+      rollbackInfo: { rollbackDeploymentId: 'd-ROLLBACK1' },
+    },
+  ]);
+  const { client } = fakeCodeDeploy({
+    GetDeployment: (input) =>
+      input.deploymentId === 'd-ROLLBACK1'
+        ? { deploymentInfo: { deploymentId: 'd-ROLLBACK1', status: 'Succeeded' } }
+        : main(input),
+    ListDeploymentTargets: () => ({ targetIds: ['i-0123456789abcdef0'] }),
+    BatchGetDeploymentTargets: () => ({ deploymentTargets: [{ instanceTarget: failedTarget }] }),
+  });
+  const { engine, reporter } = engineWith(client);
+  await assert.rejects(
+    watchDeployment(engine, { deploymentId: 'd-AAAAAAAAA', timeoutMs: 10_000 }),
+    (error: unknown) => {
+      assert.ok(error instanceof DeploymentFailedError);
+      const [headline, ...rest] = error.message.split('\n');
+      assert.equal(
+        headline,
+        'Deployment d-AAAAAAAAA to web/prod failed (HEALTH_CONSTRAINTS): The overall deployment failed because too many individual instances failed deployment',
+      );
+      const text = rest.join('\n');
+      assert.match(
+        text,
+        /First failure: i-0123456789abcdef0 ValidateService \(scripts\/validate\.sh, exit code 3\)/,
+      );
+      assert.match(
+        text,
+        /i-0123456789abcdef0 ValidateService failed: ScriptFailed, script scripts\/validate\.sh, exit code 3/,
+      );
+      assert.match(text, /\[stderr\]curl: \(7\) Failed to connect/);
+      assert.match(text, /Automatic rollback: deployment d-ROLLBACK1 \(Succeeded\)/);
+      assert.equal(error.failedEvents[0]?.exitCode, 3);
+      assert.equal(error.rollback?.deploymentId, 'd-ROLLBACK1');
+      assert.match(error.fix ?? '', /Fix the failing hook script/);
+      return true;
+    },
+  );
+  assert.match(reporter.text(), /i-0123456789abcdef0 ValidateService Failed.*ScriptFailed/);
+});
+
+test('Ready with --continue-ready sends ContinueDeployment(READY_WAIT) once; targets not started yet are tolerated', async () => {
+  let started = false;
+  const { client, calls } = fakeCodeDeploy({
+    GetDeployment: sequence([
+      { deploymentId: 'd-B', status: 'Created' },
+      { deploymentId: 'd-B', status: 'InProgress' },
+      { deploymentId: 'd-B', status: 'Ready', deploymentOverview: { Ready: 2 } },
+      { deploymentId: 'd-B', status: 'Ready', deploymentOverview: { Ready: 2 } },
+      { deploymentId: 'd-B', status: 'Succeeded', deploymentOverview: { Succeeded: 2 } },
+    ]),
+    ListDeploymentTargets: () => {
+      if (!started) {
+        started = true;
+        throw serviceError('DeploymentNotStartedException', 'not started');
+      }
+      return { targetIds: [] };
+    },
+    ContinueDeployment: () => ({}),
+  });
+  const { engine, reporter } = engineWith(client);
+  const result = await watchDeployment(engine, {
+    deploymentId: 'd-B',
+    timeoutMs: 10_000,
+    continueReady: true,
+  });
+  assert.equal(result.outcome, 'succeeded');
+  const continued = calls.filter((call) => call.name === 'ContinueDeployment');
+  assert.deepEqual(
+    continued.map((call) => call.input.deploymentWaitType),
+    ['READY_WAIT'],
+  );
+  assert.match(reporter.text(), /Progress: 100% of 2 instances \(0 succeeded, 2 ready\)/);
+});
+
+test('Ready without --continue-ready says it waits for a manual reroute', async () => {
+  const { client } = fakeCodeDeploy({
+    GetDeployment: sequence([
+      { deploymentId: 'd-C', status: 'Ready' },
+      { deploymentId: 'd-C', status: 'Ready' },
+      { deploymentId: 'd-C', status: 'Succeeded' },
+    ]),
+    ListDeploymentTargets: () => ({ targetIds: [] }),
+  });
+  const { engine, reporter } = engineWith(client);
+  await watchDeployment(engine, { deploymentId: 'd-C', timeoutMs: 10_000 });
+  assert.match(
+    reporter.text(),
+    /is Ready: .*waits for a manual traffic reroute.*continue-deployment --deployment-id d-C --deployment-wait-type READY_WAIT/,
+  );
+});
+
+test('--finish-after-reroute succeeds once the termination wait starts, saying blue terminates later', async () => {
+  const { client } = fakeCodeDeploy({
+    GetDeployment: sequence([
+      { deploymentId: 'd-D', status: 'InProgress' },
+      { deploymentId: 'd-D', status: 'InProgress', instanceTerminationWaitTimeStarted: true },
+    ]),
+    ListDeploymentTargets: () => ({ targetIds: [] }),
+  });
+  const { engine, reporter } = engineWith(client);
+  const result = await watchDeployment(engine, {
+    deploymentId: 'd-D',
+    timeoutMs: 10_000,
+    finishAfterReroute: true,
+    terminationWaitMinutes: 60,
+  });
+  assert.equal(result.outcome, 'rerouted');
+  assert.match(reporter.text(), /blue instances are terminated later \(after 60 min\)/);
+});
+
+test('--skip-termination-wait sends ContinueDeployment(TERMINATION_WAIT) and waits for Succeeded', async () => {
+  const { client, calls } = fakeCodeDeploy({
+    GetDeployment: sequence([
+      { deploymentId: 'd-E', status: 'InProgress', instanceTerminationWaitTimeStarted: true },
+      { deploymentId: 'd-E', status: 'InProgress', instanceTerminationWaitTimeStarted: true },
+      { deploymentId: 'd-E', status: 'Succeeded' },
+    ]),
+    ListDeploymentTargets: () => ({ targetIds: [] }),
+    ContinueDeployment: () => ({}),
+  });
+  const { engine } = engineWith(client);
+  const result = await watchDeployment(engine, {
+    deploymentId: 'd-E',
+    timeoutMs: 10_000,
+    skipTerminationWait: true,
+  });
+  assert.equal(result.outcome, 'succeeded');
+  assert.deepEqual(
+    calls.filter((call) => call.name === 'ContinueDeployment').map((call) => call.input.deploymentWaitType),
+    ['TERMINATION_WAIT'],
+  );
+});
+
+test('a timeout says "still in progress"; with --stop-on-timeout it stops with rollback and says so', async () => {
+  const running = () =>
+    fakeCodeDeploy({
+      GetDeployment: () => ({ deploymentInfo: { deploymentId: 'd-F', status: 'InProgress' } }),
+      ListDeploymentTargets: () => ({ targetIds: [] }),
+      StopDeployment: () => ({ status: 'Pending', statusMessage: 'Stopping' }),
+    });
+  const plain = running();
+  await assert.rejects(
+    watchDeployment(engineWith(plain.client).engine, { deploymentId: 'd-F', timeoutMs: 30 }),
+    (error: unknown) => {
+      assert.ok(error instanceof DeploymentTimeoutError);
+      assert.equal(error.stopped, false);
+      assert.match(error.message, /STILL IN PROGRESS/);
+      assert.match(error.fix ?? '', /aws deploy get-deployment --deployment-id d-F/);
+      return true;
+    },
+  );
+  assert.ok(!plain.calls.some((call) => call.name === 'StopDeployment'));
+
+  const stopping = running();
+  await assert.rejects(
+    watchDeployment(engineWith(stopping.client).engine, {
+      deploymentId: 'd-F',
+      timeoutMs: 30,
+      stopOnTimeout: true,
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof DeploymentTimeoutError);
+      assert.equal(error.stopped, true);
+      assert.match(error.message, /STOPPED it with automatic rollback/);
+      return true;
+    },
+  );
+  const stop = stopping.calls.find((call) => call.name === 'StopDeployment');
+  assert.deepEqual(stop?.input, { deploymentId: 'd-F', autoRollbackEnabled: true });
+});
+
+test('the blocking deployment id comes from both forms of DeploymentLimitExceeded', () => {
+  assert.equal(
+    blockingDeploymentId("The Deployment Group 'prod' already has an active Deployment 'd-ABC123XYZ'"),
+    'd-ABC123XYZ',
+  );
+  assert.equal(
+    blockingDeploymentId("Deployment group prod is already deploying 'd-0K9J8H7G6'"),
+    'd-0K9J8H7G6',
+  );
+  assert.equal(blockingDeploymentId('Too many deployments'), undefined);
+});
+
+test('progress and exit codes: a missing overview is tolerated', () => {
+  assert.equal(describeOverview(undefined), undefined);
+  assert.equal(
+    describeOverview({ Pending: 0, InProgress: 0, Succeeded: 0, Failed: 0, Skipped: 0, Ready: 0 }),
+    undefined,
+  );
+  assert.equal(
+    describeOverview({ Succeeded: 1, InProgress: 1 }),
+    '50% of 2 instances (1 succeeded, 1 in progress)',
+  );
+  assert.equal(exitCodeFrom('Script at specified location: a.sh failed with exit code 127'), 127);
+  assert.equal(exitCodeFrom('Script at specified location: a.sh timed out'), undefined);
+});

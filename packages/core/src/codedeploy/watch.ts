@@ -1,0 +1,403 @@
+import {
+  BatchGetDeploymentTargetsCommand,
+  ContinueDeploymentCommand,
+  GetDeploymentCommand,
+  ListDeploymentTargetsCommand,
+  StopDeploymentCommand,
+  type DeploymentInfo,
+  type InstanceTarget,
+} from '@aws-sdk/client-codedeploy';
+import { awsErrorCode, awsErrorMessage } from '../aws/aws-errors';
+import { poll } from '../aws/poll';
+import type { CodeDeployEngine } from './context';
+import { deploymentFailure, describeOverview, failedEventsOf, type RollbackOutcome } from './diagnostics';
+import { DeploymentTimeoutError, howToWatchDeployment, type DeploymentFailedError } from './errors';
+
+export interface WatchOptions {
+  deploymentId: string;
+  timeoutMs: number;
+  /** Ready (blue/green, manual reroute): ContinueDeployment(READY_WAIT) instead of waiting for a person. */
+  continueReady?: boolean;
+  /** Succeed once traffic is on the green instances, without waiting for blue's termination. */
+  finishAfterReroute?: boolean;
+  /** ContinueDeployment(TERMINATION_WAIT): terminate blue now rather than after the group's wait. */
+  skipTerminationWait?: boolean;
+  /** On timeout, StopDeployment with auto-rollback instead of leaving it running. */
+  stopOnTimeout?: boolean;
+  /** From the deployment group, for messages. */
+  terminationWaitMinutes?: number;
+}
+
+export type WatchOutcome = 'succeeded' | 'rerouted';
+
+export interface WatchResult {
+  deploymentId: string;
+  outcome: WatchOutcome;
+  info: DeploymentInfo;
+}
+
+const terminalStatuses = new Set(['Succeeded', 'Failed', 'Stopped']);
+/** BatchGetDeploymentTargets takes at most this many ids. */
+const targetBatch = 25;
+/** How long a failed deployment's rollback is followed before the failure is reported without its outcome. */
+const rollbackWaitMs = 30_000;
+/** Lifecycle events are fetched every this many checks when nothing else says they changed. */
+const eventsEvery = 3;
+/** Target ids are listed again every this many target refreshes (green instances appear later). */
+const relistEvery = 8;
+/** Say we are still waiting when nothing was printed for this long. */
+const heartbeatMs = 30_000;
+
+class WatchTimedOut extends Error {
+  constructor(
+    readonly elapsedMs: number,
+    readonly lastStatus: string | undefined,
+  ) {
+    super('timed out');
+  }
+}
+
+/** A deployment's target ids (optionally by status); none yet while the deployment is starting. */
+async function listTargetIds(
+  engine: CodeDeployEngine,
+  deploymentId: string,
+  statuses?: string[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await engine.codedeploy.send(
+        new ListDeploymentTargetsCommand({
+          deploymentId,
+          nextToken,
+          ...(statuses ? { targetFilters: { TargetStatus: statuses } } : {}),
+        }),
+      );
+      ids.push(...(page.targetIds ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+  } catch (error) {
+    // Until CodeDeploy has picked its targets; the next check asks again.
+    if (awsErrorCode(error) === 'DeploymentNotStartedException') return [];
+    throw error;
+  }
+  return ids;
+}
+
+/** The instance targets with their lifecycle events, 25 per BatchGetDeploymentTargets call. */
+async function getTargets(
+  engine: CodeDeployEngine,
+  deploymentId: string,
+  ids: string[],
+): Promise<InstanceTarget[]> {
+  const targets: InstanceTarget[] = [];
+  for (let index = 0; index < ids.length; index += targetBatch) {
+    const batch = await engine.codedeploy.send(
+      new BatchGetDeploymentTargetsCommand({
+        deploymentId,
+        targetIds: ids.slice(index, index + targetBatch),
+      }),
+    );
+    for (const target of batch.deploymentTargets ?? [])
+      if (target.instanceTarget) targets.push(target.instanceTarget);
+  }
+  return targets;
+}
+
+/** The instance targets of a deployment (optionally only those in the given statuses). */
+export async function deploymentTargets(
+  engine: CodeDeployEngine,
+  deploymentId: string,
+  statuses?: string[],
+): Promise<InstanceTarget[]> {
+  const targets = await getTargets(engine, deploymentId, await listTargetIds(engine, deploymentId, statuses));
+  return statuses ? targets.filter((target) => statuses.includes(target.status ?? '')) : targets;
+}
+
+/** Prints what changed on each instance since the last look: lifecycle events finishing, instances settling. */
+class TargetRenderer {
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly print: (line: string) => void) {}
+
+  render(targets: InstanceTarget[]): boolean {
+    let printed = false;
+    for (const target of [...targets].sort((a, b) => (a.targetId ?? '').localeCompare(b.targetId ?? ''))) {
+      const id = target.targetId ?? '?';
+      const label = target.instanceLabel ? ` [${target.instanceLabel}]` : '';
+      for (const event of target.lifecycleEvents ?? []) {
+        const status = event.status ?? 'Pending';
+        const key = `${id}/${event.lifecycleEventName}`;
+        if (this.seen.get(key) === status) continue;
+        this.seen.set(key, status);
+        if (status !== 'Succeeded' && status !== 'Failed') continue;
+        const took =
+          event.startTime && event.endTime
+            ? ` (${((event.endTime.getTime() - event.startTime.getTime()) / 1000).toFixed(1)} s)`
+            : '';
+        const why =
+          status === 'Failed' && event.diagnostics?.errorCode ? `: ${event.diagnostics.errorCode}` : '';
+        this.print(`  ${id}${label} ${event.lifecycleEventName} ${status}${took}${why}`);
+        printed = true;
+      }
+      const status = target.status ?? 'Unknown';
+      if (this.seen.get(id) !== status) {
+        this.seen.set(id, status);
+        if (['Succeeded', 'Failed', 'Skipped', 'Ready'].includes(status)) {
+          this.print(`  ${id}${label} ${status}`);
+          printed = true;
+        }
+      }
+    }
+    return printed;
+  }
+}
+
+/**
+ * Follows a deployment to its end with the one polling helper: GetDeployment each check, the instances'
+ * lifecycle events every other check (and whenever the overview changes), blue/green's Ready gate and
+ * termination wait handled as asked. Throws DeploymentFailedError with per-instance diagnostics, or
+ * DeploymentTimeoutError ("still in progress", or stopped with rollback when asked).
+ */
+export async function watchDeployment(engine: CodeDeployEngine, options: WatchOptions): Promise<WatchResult> {
+  const { reporter, clock } = engine;
+  const { deploymentId } = options;
+  const renderer = new TargetRenderer((line) => reporter.info(line));
+  let lastOverview: string | undefined;
+  let lastOutput = clock.now();
+  let readyReported = false;
+  let readyContinued = false;
+  let terminationReported = false;
+  let terminationSkipped = false;
+  let lastStatus: string | undefined;
+  let previousStatus: string | undefined;
+
+  // Target ids are listed until some appear, then again now and then (blue/green adds green ones later);
+  // their lifecycle events are fetched when the overview moves and every few checks otherwise, so live
+  // progress costs about one extra call per three checks.
+  let targetIds: string[] = [];
+  let checksSinceListing = 0;
+  const refreshTargets = async (relist: boolean) => {
+    if (relist || targetIds.length === 0 || ++checksSinceListing >= relistEvery) {
+      targetIds = await listTargetIds(engine, deploymentId);
+      checksSinceListing = 0;
+    }
+    if (targetIds.length === 0) return;
+    if (renderer.render(await getTargets(engine, deploymentId, targetIds))) lastOutput = clock.now();
+  };
+  const continueDeployment = async (waitType: 'READY_WAIT' | 'TERMINATION_WAIT') => {
+    try {
+      await engine.codedeploy.send(
+        new ContinueDeploymentCommand({ deploymentId, deploymentWaitType: waitType }),
+      );
+      return true;
+    } catch (error) {
+      // It moved on by itself (someone continued it, or the wait ended) between our look and our call.
+      if (awsErrorCode(error) === 'DeploymentIsNotInReadyStateException') return false;
+      throw error;
+    }
+  };
+
+  let result: { info: DeploymentInfo; outcome: WatchOutcome | 'failed' };
+  try {
+    result = await poll<{ info: DeploymentInfo; outcome: WatchOutcome | 'failed' }>({
+      timeoutMs: options.timeoutMs,
+      refreshCredentials: engine.refreshCredentials,
+      signal: engine.signal,
+      clock,
+      schedule: engine.schedule,
+      onNote: (note) => reporter.debug(`waiting for deployment ${deploymentId}: ${note}`),
+      onProgress: ({ elapsedMs, status }) => {
+        if (clock.now() - lastOutput < heartbeatMs) return;
+        lastOutput = clock.now();
+        reporter.info(
+          `Still waiting for deployment ${deploymentId} (${status ?? 'in progress'}, ${Math.round(elapsedMs / 1000)} s so far)`,
+        );
+      },
+      onTimeout: (elapsedMs, status) => new WatchTimedOut(elapsedMs, status),
+      check: async (attempt) => {
+        const info =
+          (await engine.codedeploy.send(new GetDeploymentCommand({ deploymentId }))).deploymentInfo ?? {};
+        const status = info.status ?? 'Unknown';
+        if (status !== lastStatus) {
+          reporter.info(`Deployment ${deploymentId}: ${status}`);
+          lastStatus = status;
+          lastOutput = clock.now();
+        }
+        const overview = describeOverview(info.deploymentOverview);
+        const overviewChanged = overview !== undefined && overview !== lastOverview;
+        if (overviewChanged) {
+          reporter.info(`Progress: ${overview}`);
+          lastOverview = overview;
+          lastOutput = clock.now();
+        }
+        const busy = status === 'InProgress' || status === 'Ready' || terminalStatuses.has(status);
+        const statusChanged = status !== previousStatus;
+        previousStatus = status;
+        if (
+          busy &&
+          (overviewChanged || statusChanged || attempt % eventsEvery === 0 || terminalStatuses.has(status))
+        ) {
+          await refreshTargets(statusChanged);
+        }
+
+        if (status === 'Succeeded') return { done: true, value: { info, outcome: 'succeeded' } };
+        if (status === 'Failed' || status === 'Stopped')
+          return { done: true, value: { info, outcome: 'failed' } };
+        if (status === 'Ready') {
+          if (options.continueReady && !readyContinued) {
+            readyContinued = true;
+            if (await continueDeployment('READY_WAIT')) {
+              reporter.info(
+                `Green instances are ready; continued the deployment (ContinueDeployment READY_WAIT) to reroute traffic.`,
+              );
+            }
+          } else if (!readyReported && !options.continueReady) {
+            readyReported = true;
+            reporter.warn(
+              `Deployment ${deploymentId} is Ready: the green instances are installed and it waits for a manual traffic reroute. ` +
+                `Continue it in the console or with \`aws deploy continue-deployment --deployment-id ${deploymentId} --deployment-wait-type READY_WAIT\` ` +
+                '(or pass --continue-ready next time); still waiting.',
+            );
+          }
+        }
+        if (status === 'InProgress' && info.instanceTerminationWaitTimeStarted) {
+          const wait = options.terminationWaitMinutes;
+          const waitText = wait !== undefined ? `${wait} min` : "the group's termination wait";
+          if (options.finishAfterReroute) {
+            await refreshTargets(true);
+            return { done: true, value: { info, outcome: 'rerouted' } };
+          }
+          if (options.skipTerminationWait && !terminationSkipped) {
+            terminationSkipped = true;
+            if (await continueDeployment('TERMINATION_WAIT')) {
+              reporter.info(
+                'Traffic is on the green instances; skipping the termination wait (ContinueDeployment TERMINATION_WAIT).',
+              );
+            }
+          } else if (!terminationReported && !options.skipTerminationWait) {
+            terminationReported = true;
+            reporter.info(
+              `Traffic is rerouted to the green instances; CodeDeploy terminates the blue ones after ${waitText} and only then reports Succeeded. ` +
+                'Pass --finish-after-reroute to finish at this point, or --skip-termination-wait to terminate them now.',
+            );
+          }
+        }
+        return { done: false, status };
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof WatchTimedOut)) throw error;
+    throw await timedOut(engine, options, error);
+  }
+
+  if (result.outcome === 'succeeded') {
+    reporter.info(`Deployment ${deploymentId} succeeded.`);
+    return { deploymentId, outcome: 'succeeded', info: result.info };
+  }
+  if (result.outcome === 'rerouted') {
+    reporter.info(
+      `Deployment ${deploymentId}: traffic is on the green instances; finishing now as asked. The blue instances are terminated later ` +
+        `(after ${options.terminationWaitMinutes ?? "the group's"} min), and the deployment reports Succeeded then.`,
+    );
+    return { deploymentId, outcome: 'rerouted', info: result.info };
+  }
+  throw await failureOf(engine, result.info);
+}
+
+async function timedOut(
+  engine: CodeDeployEngine,
+  options: WatchOptions,
+  timeout: WatchTimedOut,
+): Promise<DeploymentTimeoutError> {
+  const { deploymentId } = options;
+  const minutes = Math.max(1, Math.round(timeout.elapsedMs / 60_000));
+  const watch = howToWatchDeployment(deploymentId, engine.region);
+  if (options.stopOnTimeout) {
+    try {
+      const stop = await engine.codedeploy.send(
+        new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }),
+      );
+      return new DeploymentTimeoutError(
+        deploymentId,
+        timeout.lastStatus,
+        true,
+        `Deployment ${deploymentId} did not finish within ${minutes} min (last status ${timeout.lastStatus ?? 'unknown'}), so Keyless STOPPED it with automatic rollback (--stop-on-timeout; ${stop.status ?? 'Pending'}${stop.statusMessage ? `: ${stop.statusMessage}` : ''}).`,
+        `Find out why it was slow (a hook that hangs keeps its lifecycle event open until it times out), then deploy again; ${watch}.`,
+      );
+    } catch (error) {
+      if (awsErrorCode(error) !== 'DeploymentAlreadyCompletedException') {
+        return new DeploymentTimeoutError(
+          deploymentId,
+          timeout.lastStatus,
+          false,
+          `Deployment ${deploymentId} did not finish within ${minutes} min and stopping it failed (${awsErrorMessage(error)}); it is STILL IN PROGRESS.`,
+          `Stop it yourself if needed (aws deploy stop-deployment --deployment-id ${deploymentId} --auto-rollback-enabled); ${watch}.`,
+        );
+      }
+    }
+  }
+  return new DeploymentTimeoutError(
+    deploymentId,
+    timeout.lastStatus,
+    false,
+    `Stopped waiting for deployment ${deploymentId} after ${minutes} min (last status ${timeout.lastStatus ?? 'unknown'}); it is STILL IN PROGRESS.`,
+    `${watch[0]!.toUpperCase()}${watch.slice(1)}; raise --timeout if it regularly takes this long, or pass --stop-on-timeout to stop it with rollback.`,
+  );
+}
+
+/** Collects the failed instances' diagnostics and the rollback's outcome (followed briefly) for the error. */
+export async function failureOf(
+  engine: CodeDeployEngine,
+  info: DeploymentInfo,
+): Promise<DeploymentFailedError> {
+  const deploymentId = info.deploymentId ?? '';
+  let failedTargets: InstanceTarget[] = [];
+  try {
+    failedTargets = await deploymentTargets(engine, deploymentId, ['Failed']);
+  } catch (error) {
+    engine.reporter.debug(
+      `could not list the failed instances of ${deploymentId}: ${awsErrorMessage(error)}`,
+    );
+  }
+  let rollback: RollbackOutcome | undefined;
+  let rollbackId = info.rollbackInfo?.rollbackDeploymentId;
+  if (!rollbackId) {
+    // Auto-rollback links the new deployment a moment after the failure; look once more.
+    await engine.clock.sleep(1_000, engine.signal).catch(() => undefined);
+    const again = await engine.codedeploy
+      .send(new GetDeploymentCommand({ deploymentId }))
+      .catch(() => undefined);
+    rollbackId = again?.deploymentInfo?.rollbackInfo?.rollbackDeploymentId;
+  }
+  if (rollbackId) {
+    rollback = { deploymentId: rollbackId };
+    engine.reporter.info(
+      `Automatic rollback started: deployment ${rollbackId}; following it for up to ${rollbackWaitMs / 1000} s.`,
+    );
+    try {
+      const rolled = await poll<DeploymentInfo>({
+        timeoutMs: rollbackWaitMs,
+        clock: engine.clock,
+        signal: engine.signal,
+        refreshCredentials: engine.refreshCredentials,
+        onTimeout: () => new Error('rollback still running'),
+        check: async () => {
+          const rollbackInfo =
+            (await engine.codedeploy.send(new GetDeploymentCommand({ deploymentId: rollbackId })))
+              .deploymentInfo ?? {};
+          return terminalStatuses.has(rollbackInfo.status ?? '')
+            ? { done: true, value: rollbackInfo }
+            : { done: false };
+        },
+      });
+      if (rolled.status) rollback.status = rolled.status;
+      const message = rolled.errorInformation?.message;
+      if (message) rollback.message = message;
+    } catch {
+      // Still running after the grace period: reported as such.
+    }
+  }
+  return deploymentFailure(info, failedEventsOf(failedTargets), rollback, engine.region);
+}
