@@ -183,10 +183,21 @@ test('a resource failing during an update: the reason is shown and the stack rol
 });
 
 test('a stack busy with another update is waited out, then deployed', async () => {
+  // The busy update adds a chain of five dependent resources (2 s each), so it stays in progress for ~10 s:
+  // long enough that the CLI, however slowly it starts, finds the stack busy.
+  const chain = Array.from({ length: 5 }, (_, i) =>
+    [
+      `  Step${i}:`,
+      '    Type: AWS::SSM::Parameter',
+      ...(i > 0 ? [`    DependsOn: Step${i - 1}`] : []),
+      `    Properties: {Type: String, Value: busy-${i}}`,
+    ].join('\n'),
+  ).join('\n');
+  const busyTemplate = readFileSync(appTemplate(), 'utf8').replace('Outputs:', `${chain}\nOutputs:`);
   await cfn.send(
     new UpdateStackCommand({
       StackName: 'web',
-      TemplateBody: `# busy\n${readFileSync(appTemplate(), 'utf8')}`,
+      TemplateBody: busyTemplate,
       Parameters: [{ ParameterKey: 'Label', ParameterValue: 'busy' }],
     }),
   );
