@@ -1,15 +1,19 @@
-// Upload of a 300 MB deployment bundle to the sandbox's S3: the AWS SDK v3 multipart Upload (parallel parts, as
-// Keyless's engine uploads bundles) against `aws s3 cp` of the same file to the same sandbox, alternating runs.
+// Upload of a 300 MB deployment bundle to the sandbox's S3: Keyless's own upload path (uploadBundle from
+// packages/core/src/codedeploy/upload.ts, through the S3 client the CodeDeploy engine builds: bundleS3Client,
+// requestChecksumCalculation WHEN_REQUIRED, its part size and queue size) against `aws s3 cp` of the same file
+// to the same sandbox, alternating runs, median of 3.
 // Also reports the sandbox process's peak RSS: uploads stream to disk, so it must stay far below the file size.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { buildClientConfig } from '../packages/core/src/aws/client-config';
+import { bundleS3Client } from '../packages/core/src/codedeploy/context';
+import { uploadBundle } from '../packages/core/src/codedeploy/upload';
 import { hasCommand, median, printResult, repoRoot, timeCommand } from './lib';
 
 const FILE_BYTES = 300 * 1024 * 1024;
@@ -18,8 +22,6 @@ const KEYS = {
   accessKeyId: 'AKIAIOSFODNN7BENCHS3',
   secretAccessKey: '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',
 };
-const PART_SIZE = 8 * 1024 * 1024;
-const QUEUE_SIZE = 8;
 
 /** The sandbox from source (no build needed), in its own process so its memory is measured alone. */
 async function startSandbox(
@@ -89,12 +91,17 @@ async function main(): Promise<void> {
   const sandbox = await startSandbox(configPath);
   const pid = sandbox.child.pid!;
   const baseline = await memoryOf(pid);
-  const s3 = new S3Client({
-    endpoint: sandbox.url,
-    forcePathStyle: true,
-    region: 'us-east-1',
-    credentials: KEYS,
-  });
+  // The client the CodeDeploy engine builds for bundles (createCodeDeployEngine), against the sandbox.
+  const s3 = bundleS3Client(
+    buildClientConfig('s3', {
+      region: 'us-east-1',
+      endpoints: { s3: sandbox.url },
+      env: {},
+      credentials: async () => KEYS,
+      requestTimeoutMs: 300_000,
+    }),
+    true,
+  );
   const bucket = 'bench-bundles';
   const cliEnv = {
     ...process.env,
@@ -111,13 +118,13 @@ async function main(): Promise<void> {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     for (let run = 0; run < RUNS; run++) {
       const started = performance.now();
-      const upload = new Upload({
-        client: s3,
-        params: { Bucket: bucket, Key: `sdk/bundle-${run}.zip`, Body: createReadStream(bundle) },
-        partSize: PART_SIZE,
-        queueSize: QUEUE_SIZE,
-      });
-      await upload.done();
+      // An exact key and a fresh SHA each run, so the "already uploaded" shortcut never applies.
+      const uploaded = await uploadBundle(
+        s3,
+        { path: bundle, sha256: `${run}`.padStart(64, '0'), bytes: FILE_BYTES, bundleType: 'zip' },
+        { bucket, key: `sdk/bundle-${run}.zip`, application: 'bench' },
+      );
+      if (!uploaded.uploaded) throw new Error('uploadBundle skipped the upload');
       sdkSeconds.push((performance.now() - started) / 1000);
 
       const cliMs = timeCommand(
@@ -160,8 +167,7 @@ async function main(): Promise<void> {
         cliRunsSeconds: cliSeconds.map((s) => Number(s.toFixed(2))),
         sandboxPeakRssMb: memory.peakMb,
         sandboxBaselineRssMb: baseline.currentMb,
-        partSizeMb: PART_SIZE / 1024 / 1024,
-        sdkQueueSize: QUEUE_SIZE,
+        path: 'uploadBundle (defaults)',
       },
     );
   } finally {

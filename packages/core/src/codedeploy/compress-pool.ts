@@ -50,34 +50,58 @@ function readWhole(path) {
     closeSync(fd);
   }
 }
-function copyOf(view) {
-  const copy = Buffer.allocUnsafeSlow(view.length);
-  view.copy(copy);
-  return copy;
+// Results travel back packed into one ArrayBuffer per batch, transferred (zero-copy); the main thread hands
+// each one back once its entries are on disk, and it is packed into again. Freed buffers that wait for a
+// garbage collection were what held the process's memory high (tens of MB of dead transferred buffers).
+const free = [];
+function packBuffer(minimum) {
+  for (let index = 0; index < free.length; index++) {
+    if (free[index].byteLength >= minimum) return free.splice(index, 1)[0];
+  }
+  return Buffer.allocUnsafeSlow(Math.max(minimum, 4 << 20)).buffer;
 }
-parentPort.on('message', ({ batch, jobs }) => {
+// For a larger file of unknown type: does deflate shrink a 32 KiB sample from its middle? Random or already
+// compressed data is then stored without deflating all of it first.
+function worthDeflating(raw) {
+  if (raw.length < 256 * 1024) return true;
+  const start = Math.floor(raw.length / 2) - 16384;
+  const sample = raw.subarray(start, start + 32768);
+  return zlib.deflateRawSync(sample, { level: 1 }).length < sample.length * 0.95;
+}
+parentPort.on('message', (message) => {
+  if (message.recycle) {
+    if (free.length < 4) free.push(message.recycle);
+    return;
+  }
+  const { batch, jobs } = message;
+  let pack = packBuffer(0);
+  let used = 0;
   const results = [];
-  const transfer = [];
   for (const job of jobs) {
     try {
       const raw = readWhole(job.path);
       const checksum = crc32(raw) >>> 0;
-      let data;
+      let data = raw;
       let method = 0;
-      if (!job.store && raw.length > 0) {
+      if (!job.store && raw.length > 0 && worthDeflating(raw)) {
         const compressed = zlib.deflateRawSync(raw, { level: job.level });
         // Store what deflate does not shrink (random data, tiny files): smaller and faster to unpack.
         if (compressed.length < raw.length) { data = compressed; method = 8; }
       }
-      // A buffer that owns its whole ArrayBuffer can be transferred rather than cloned; the scratch cannot.
-      const owned = data && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : copyOf(data || raw);
-      results.push({ ok: true, crc32: checksum, size: raw.length, method, data: owned });
-      transfer.push(owned.buffer);
+      if (used + data.length > pack.byteLength) {
+        const bigger = packBuffer(Math.max(used + data.length, pack.byteLength * 2));
+        new Uint8Array(bigger).set(new Uint8Array(pack, 0, used));
+        if (free.length < 4) free.push(pack);
+        pack = bigger;
+      }
+      new Uint8Array(pack, used, data.length).set(data);
+      results.push({ ok: true, crc32: checksum, size: raw.length, method, offset: used, length: data.length });
+      used += data.length;
     } catch (error) {
       results.push({ ok: false, message: String(error && error.message || error), code: error && error.code });
     }
   }
-  parentPort.postMessage({ batch, results }, transfer);
+  parentPort.postMessage({ batch, results, pack }, [pack]);
 });
 `;
 
@@ -85,7 +109,9 @@ export interface CompressedFile {
   crc32: number;
   size: number;
   method: 0 | 8;
+  /** A view into a buffer shared with the rest of its batch: call release() once it has been written. */
   data: Buffer;
+  release(): void;
 }
 
 interface Job {
@@ -97,9 +123,10 @@ interface Job {
 type WorkerReply = {
   batch: number;
   results: Array<
-    | { ok: true; crc32: number; size: number; method: 0 | 8; data: Uint8Array }
+    | { ok: true; crc32: number; size: number; method: 0 | 8; offset: number; length: number }
     | { ok: false; message: string; code?: string }
   >;
+  pack: ArrayBuffer;
 };
 
 interface Pending {
@@ -125,6 +152,7 @@ export class CompressPool {
   private queuedBytes = 0;
   private flushScheduled = false;
   private failure: Error | undefined;
+  private closed = false;
 
   constructor(
     size = Math.max(1, availableParallelism()),
@@ -163,6 +191,7 @@ export class CompressPool {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
   }
 
@@ -188,14 +217,33 @@ export class CompressPool {
     const batch = this.batches.get(reply.batch);
     if (!batch) return;
     this.batches.delete(reply.batch);
-    this.workers[batch.worker]!.outstandingBytes -= batch.bytes;
+    const worker = this.workers[batch.worker]!;
+    worker.outstandingBytes -= batch.bytes;
+    const { pack } = reply;
+    let unreleased = 1;
+    const release = () => {
+      // Back to its worker once every entry in it is written (the sink copies what it is given).
+      if (--unreleased === 0 && !this.closed) worker.worker.postMessage({ recycle: pack }, [pack]);
+    };
     reply.results.forEach((result, index) => {
       const pending = batch.pending[index]!;
       if (result.ok) {
-        const data = Buffer.from(result.data.buffer, result.data.byteOffset, result.data.byteLength);
-        pending.resolve({ crc32: result.crc32, size: result.size, method: result.method, data });
+        unreleased++;
+        let released = false;
+        pending.resolve({
+          crc32: result.crc32,
+          size: result.size,
+          method: result.method,
+          data: Buffer.from(pack, result.offset, result.length),
+          release: () => {
+            if (released) return;
+            released = true;
+            release();
+          },
+        });
       } else pending.reject(new CompressError(result.message, result.code));
     });
+    release();
   }
 
   private fail(error: Error): void {

@@ -360,44 +360,64 @@ export function centralHeader(record: CentralRecord): Buffer {
 export type { CentralRecord };
 
 /**
- * A file sink that coalesces small writes into ~1 MiB writev calls and hashes every byte (SHA-256) on the
- * way, so the content-addressed key is known when the archive is complete, without reading it back.
+ * A file sink that copies what it is given into two reusable 2 MiB buffers, writing one while the other
+ * fills, and hashes every byte (SHA-256) on the way, so the content-addressed key is known when the archive
+ * is complete, without reading it back. Because it copies, a caller may reuse or hand back its buffers as
+ * soon as write() resolves: memory stays at the two buffers whatever the archive's size.
  */
 export class HashingFileSink implements ByteSink {
   private readonly hash: Hash = createHash('sha256');
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly buffers: [Buffer, Buffer];
+  private current = 0;
+  private filled = 0;
+  private inFlight: Promise<void> | undefined;
 
   constructor(
     private readonly file: FileHandle,
-    private readonly flushBytes = 1 << 20,
-  ) {}
+    flushBytes = 2 << 20,
+  ) {
+    this.buffers = [Buffer.allocUnsafeSlow(flushBytes), Buffer.allocUnsafeSlow(flushBytes)];
+  }
 
   async write(chunks: Buffer[]): Promise<void> {
     for (const chunk of chunks) {
-      this.hash.update(chunk);
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
+      let offset = 0;
+      while (offset < chunk.length) {
+        const buffer = this.buffers[this.current]!;
+        const copied = chunk.copy(buffer, this.filled, offset);
+        offset += copied;
+        this.filled += copied;
+        if (this.filled === buffer.length) await this.swap();
+      }
     }
-    if (this.pendingBytes >= this.flushBytes) await this.flush();
+  }
+
+  /** Starts writing the current buffer and switches to the other (once its own write has finished). */
+  private async swap(): Promise<void> {
+    const data = this.buffers[this.current]!.subarray(0, this.filled);
+    this.hash.update(data);
+    const previous = this.inFlight;
+    if (previous) await previous;
+    this.inFlight = this.writeAll(data);
+    // A failed write surfaces from the next swap or flush; until then it must not count as unhandled.
+    this.inFlight.catch(() => undefined);
+    this.current = 1 - this.current;
+    this.filled = 0;
+  }
+
+  private async writeAll(data: Buffer): Promise<void> {
+    let written = 0;
+    // A short write is rare on regular files but allowed; write the rest.
+    while (written < data.length) {
+      written += (await this.file.write(data, written, data.length - written, null)).bytesWritten;
+    }
   }
 
   async flush(): Promise<void> {
-    let chunks = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    while (chunks.length) {
-      // writev takes at most IOV_MAX (1024) buffers per call.
-      const batch = chunks.slice(0, 1024);
-      chunks = chunks.slice(batch.length);
-      let { bytesWritten } = await this.file.writev(batch);
-      const total = batch.reduce((sum, chunk) => sum + chunk.length, 0);
-      // A short write is rare on regular files but allowed; write the rest.
-      while (bytesWritten < total) {
-        const rest = Buffer.concat(batch).subarray(bytesWritten);
-        bytesWritten += (await this.file.write(rest)).bytesWritten;
-      }
-    }
+    if (this.filled > 0) await this.swap();
+    const last = this.inFlight;
+    this.inFlight = undefined;
+    if (last) await last;
   }
 
   /** Flushes and returns the hex SHA-256 of everything written. */
