@@ -48,3 +48,36 @@ export function integerOption(
   }
   return number;
 }
+
+/**
+ * Rewrites `--list a b` as `--list a --list b` for the given list options, so they read like the AWS CLI's
+ * (`--parameter-overrides A=1 B=2`). Everything after `--` is left alone.
+ */
+export function expandListFlags(argv: string[], listFlags: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  let list: string | undefined;
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg === '--') {
+      out.push(...argv.slice(index));
+      break;
+    }
+    if (arg.startsWith('-')) {
+      const name = arg.replace(/^--?/, '').split('=')[0]!;
+      list = listFlags.has(name) && !arg.includes('=') ? name : undefined;
+      out.push(arg);
+      if (list !== undefined && index + 1 < argv.length) out.push(argv[++index]!);
+      continue;
+    }
+    out.push(...(list ? [`--${list}`, arg] : [arg]));
+  }
+  return out;
+}
+
+/** Values of a repeatable option, each also split on commas. */
+export function splitList(values: string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter(Boolean);
+}

@@ -18,7 +18,7 @@ import {
   credentialOptionsFrom,
   assertNoUnexpected,
 } from '../credential-flags';
-import { integerOption, parseCommandLine, UsageError } from '../usage';
+import { expandListFlags, integerOption, parseCommandLine, splitList, UsageError } from '../usage';
 import type { CommandContext } from '../command';
 
 export const cloudformationHelp = `keyless cloudformation — create, update or delete a CloudFormation stack and wait for it, printing its events.
@@ -139,31 +139,9 @@ export async function runCloudFormation(argv: string[], context: CommandContext)
     context.stdout(`${cloudformationHelp}\n`);
     return sub === undefined ? 2 : 0;
   }
-  if (sub === 'deploy') return runDeploy(expandLists(rest), context);
-  if (sub === 'delete') return runDelete(expandLists(rest), context);
+  if (sub === 'deploy') return runDeploy(expandListFlags(rest, listFlags), context);
+  if (sub === 'delete') return runDelete(expandListFlags(rest, listFlags), context);
   throw new UsageError(`Unknown subcommand "${sub}"; use deploy or delete.`, 'cloudformation');
-}
-
-/** Rewrites `--list a b` as `--list a --list b`, so list options read like the AWS CLI's. */
-export function expandLists(argv: string[]): string[] {
-  const out: string[] = [];
-  let list: string | undefined;
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg === '--') {
-      out.push(...argv.slice(index));
-      break;
-    }
-    if (arg.startsWith('-')) {
-      const name = arg.replace(/^--?/, '').split('=')[0]!;
-      list = listFlags.has(name) && !arg.includes('=') ? name : undefined;
-      out.push(arg);
-      if (list !== undefined && index + 1 < argv.length) out.push(argv[++index]!);
-      continue;
-    }
-    out.push(...(list ? [`--${list}`, arg] : [arg]));
-  }
-  return out;
 }
 
 async function runDeploy(argv: string[], context: CommandContext): Promise<number> {
@@ -346,14 +324,6 @@ function keyValues(items: string[], option: string): Record<string, string> {
     map[item.slice(0, equals)] = item.slice(equals + 1);
   }
   return map;
-}
-
-/** Accepts repeated options and comma-separated values alike. */
-function splitList(values: string[] | undefined): string[] {
-  return (values ?? [])
-    .flatMap((value) => value.split(','))
-    .map((value) => value.trim())
-    .filter(Boolean);
 }
 
 /** The CI's build id, so change sets are named after the build that made them. */

@@ -25,7 +25,7 @@ import {
   credentialOptionsFrom,
   assertNoUnexpected,
 } from '../credential-flags';
-import { integerOption, parseCommandLine, UsageError } from '../usage';
+import { expandListFlags, integerOption, parseCommandLine, splitList, UsageError } from '../usage';
 import type { CommandContext } from '../command';
 
 export const codedeployHelp = `keyless codedeploy — deploy an application revision with AWS CodeDeploy (EC2/on-premises) and wait for it.
@@ -167,36 +167,11 @@ export async function runCodeDeploy(argv: string[], context: CommandContext): Pr
     context.stdout(`${codedeployHelp}\n`);
     return sub === undefined ? 2 : 0;
   }
-  const args = expandListFlags(rest);
+  const args = expandListFlags(rest, listFlags);
   if (sub === 'deploy') return runDeploy(args, context);
   if (sub === 'validate') return runValidate(args, context);
   if (sub === 'local') return runLocal(args, context);
   throw new UsageError(`Unknown subcommand "${sub}"; use deploy, validate or local.`, 'codedeploy');
-}
-
-/** `--exclude a b` as `--exclude a --exclude b`, like the AWS CLI's list options. */
-function expandListFlags(argv: string[]): string[] {
-  const out: string[] = [];
-  let list: string | undefined;
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg.startsWith('-')) {
-      const name = arg.replace(/^--?/, '').split('=')[0]!;
-      list = listFlags.has(name) && !arg.includes('=') ? name : undefined;
-      out.push(arg);
-      if (list !== undefined && index + 1 < argv.length) out.push(argv[++index]!);
-      continue;
-    }
-    out.push(...(list ? [`--${list}`, arg] : [arg]));
-  }
-  return out;
-}
-
-function splitList(values: string[] | undefined): string[] {
-  return (values ?? [])
-    .flatMap((value) => value.split(','))
-    .map((value) => value.trim())
-    .filter(Boolean);
 }
 
 function fileExistsBehaviorOf(value: string | undefined): DeployApplicationOptions['fileExistsBehavior'] {
