@@ -4,7 +4,7 @@
 // final event. Calls/min = CloudFormation calls the waiting side made between starting the update and noticing.
 // Both sides run their 10 updates concurrently (one stack each), so the run takes a few minutes, not half an hour.
 // Run: node --import tsx bench/cloudformation-completion.ts   (BENCH_CFN_DELAY=seconds per resource, default 45)
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -179,4 +179,5 @@ try {
   );
 } finally {
   await sandbox.close();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
 // group (one instance) each; a BeforeInstall hook sleeps 4-14 s so completions fall at different points of
 // the waiter's interval.
 // Run: node --import tsx bench/codedeploy-completion.ts
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -30,8 +30,11 @@ const region = 'us-east-1';
 const app = 'bench-app';
 const bucket = 'bench-bundles';
 
+const tempDirs: string[] = [];
+
 function bundleDir(sleepSeconds: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-bench-cd-'));
+  tempDirs.push(dir);
   const files: Record<string, string> = {
     'appspec.yml': [
       'version: 0.0',
@@ -74,9 +77,11 @@ interface Measured {
   callsPerMinute: number;
 }
 
+const dataDir = mkdtempSync(join(tmpdir(), 'keyless-bench-cd-data-'));
+tempDirs.push(dataDir);
 const sandbox = await startSandbox({
   port: 0,
-  dataDir: mkdtempSync(join(tmpdir(), 'keyless-bench-cd-data-')),
+  dataDir,
   timeScale: 10,
   config: {
     account: { id: account, region },
@@ -214,4 +219,5 @@ try {
   );
 } finally {
   await sandbox.close();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // A stack operation lasting over a minute while every session lasts 20 s: the engine's poller must refresh
 // its credentials (re-assume with a fresh token) along the way, as DESIGN principle 4 promises.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,8 +15,9 @@ before(async () => {
 });
 after(() => t.sandbox.close());
 
-test('a 70 s stack creation succeeds although the credentials expire every 20 s', async () => {
+test('a 70 s stack creation succeeds although the credentials expire every 20 s', async (context) => {
   const dir = mkdtempSync(join(tmpdir(), 'keyless-cfn-long-'));
+  context.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'slow.yml');
   writeFileSync(
     path,

@@ -1,7 +1,7 @@
 // `keyless cloudformation` end to end: the built CLI, credentials through the blog's managed-identity flow,
 // against the sandbox's CloudFormation and S3. Nothing is faked on our side of the wire.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -27,6 +27,7 @@ let cfn: CloudFormationClient;
 let s3: S3Client;
 const outputs: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'keyless-cfn-e2e-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function template(
   name: string,

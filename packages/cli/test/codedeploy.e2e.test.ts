@@ -1,7 +1,7 @@
 // `keyless codedeploy` end to end: the built CLI, credentials through the blog's managed-identity flow, against
 // the sandbox's S3, EC2 fleet and CodeDeploy (real agents running real hook scripts on simulated instances).
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -37,6 +37,7 @@ let codedeploy: CodeDeployClient;
 let s3: S3Client;
 const outputs: string[] = [];
 const root = mkdtempSync(join(tmpdir(), 'keyless-codedeploy-e2e-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 function writeTree(dir: string, files: Record<string, string>): string {
   for (const [path, content] of Object.entries(files)) {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ const motoAvailable = spawnSync('python3', ['-c', 'import moto.server'], { stdio
 const keys = { accessKeyId: 'AKIAKEYLESSCROSSCHK1', secretAccessKey: 'cross-check-secret-key-not-real' };
 
 const dir = mkdtempSync(join(tmpdir(), 'keyless-crosscheck-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const templatePath = join(dir, 'bucket.yml');
 writeFileSync(
   templatePath,

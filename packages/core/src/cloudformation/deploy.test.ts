@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { FakeClock } from '../../test/support/fake-clock';
 import { MemoryReporter } from '../report/reporter';
@@ -18,6 +18,7 @@ import {
 } from './errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyless-deploy-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const templatePath = join(dir, 'app.yml');
 writeFileSync(
   templatePath,

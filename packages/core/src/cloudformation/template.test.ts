@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { PutObjectCommand } from '@aws-sdk/client-s3';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { TemplateSourceError, TemplateSyntaxError, TemplateTooLargeError } from './errors';
 import { parseTemplate, prepareTemplate, s3ObjectUrl, templateObjectKey } from './template';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyless-template-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);

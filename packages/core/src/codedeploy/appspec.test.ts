@@ -1,14 +1,20 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { assertValidAppSpec, checkWorkspaceAppSpec } from './appspec';
 import { createExcluder } from './bundle';
 import { AppSpecInvalidError } from './errors';
 
+const created: string[] = [];
+after(() => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
 function workspace(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'keyless-appspec-'));
+  created.push(root);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);

@@ -1,8 +1,8 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,8 +10,14 @@ import { archiveBundleType, bundleWorkspace } from './bundle';
 import { BundleError } from './errors';
 import { centralHeader, crc32, HashingFileSink, methodStore, ZipWriter } from './zip-writer';
 
+const created: string[] = [];
+after(() => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
 function tree(files: Record<string, string | Buffer>): string {
   const root = mkdtempSync(join(tmpdir(), 'keyless-bundle-'));
+  created.push(root);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
@@ -145,6 +151,7 @@ test('large files are streamed with a data descriptor, and the archive is still 
 
 test('more than 65,535 entries switch the archive to ZIP64; unzip reads every entry', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'keyless-zip64-'));
+  created.push(directory);
   const path = join(directory, 'many.zip');
   const handle = await open(path, 'w');
   const sink = new HashingFileSink(handle);
@@ -194,6 +201,7 @@ test('sizes and offsets past 4 GiB go into the ZIP64 extra field of the central 
 
 test('memory stays bounded: bundling 160 MB grows RSS by far less than the input', async () => {
   const root = mkdtempSync(join(tmpdir(), 'keyless-bundle-memory-'));
+  created.push(root);
   const chunk = Buffer.from('export const line = "some javascript source";\n'.repeat(20_000));
   for (let index = 0; index < 160; index++) {
     mkdirSync(join(root, `d${index % 8}`), { recursive: true });

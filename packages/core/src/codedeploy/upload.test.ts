@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,12 +56,17 @@ before(async () => {
   throw new Error('moto did not start');
 });
 
+const created: string[] = [];
+
 after(() => {
   moto?.kill('SIGTERM');
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
 });
 
 function bundleFile(bytes: number): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'keyless-upload-')), 'bundle.zip');
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-upload-'));
+  created.push(dir);
+  const path = join(dir, 'bundle.zip');
   writeFileSync(path, randomBytes(bytes));
   return path;
 }

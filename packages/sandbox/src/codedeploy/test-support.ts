@@ -117,6 +117,7 @@ export async function uploadBundle(
   options: BundleOptions,
 ): Promise<{ bucket: string; key: string; bundleType: 'zip'; eTag: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'keyless-bundle-'));
+  const zipPath = join(dir, '..', `${dir.split('/').pop()}.zip`);
   try {
     const files: Record<string, string> = {
       'appspec.yml': appspec(options),
@@ -133,13 +134,12 @@ export async function uploadBundle(
       await writeFile(join(dir, path), content);
       if (path.endsWith('.sh')) await chmod(join(dir, path), 0o755);
     }
-    const zipPath = join(dir, '..', `${dir.split('/').pop()}.zip`);
     await run('zip', ['-qr', zipPath, '.'], { cwd: dir });
     const body = await readFile(zipPath);
-    await rm(zipPath, { force: true });
     const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     return { bucket, key, bundleType: 'zip', eTag: (put.ETag ?? '').replace(/"/g, '') };
   } finally {
+    await rm(zipPath, { force: true });
     await rm(dir, { recursive: true, force: true });
   }
 }
