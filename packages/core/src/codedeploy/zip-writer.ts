@@ -1,5 +1,4 @@
 import { createHash, type Hash } from 'node:crypto';
-import { once } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 
@@ -108,7 +107,13 @@ function externalAttributes(mode: number): number {
 /** Writes entries in order, then the central directory. Use one writer per archive. */
 export class ZipWriter {
   private offset = 0;
-  private readonly central: CentralRecord[] = [];
+  // The central directory is encoded as each entry is written, into 256 KiB chunks: holding a record object
+  // (name, Date, sizes) per entry until finish() kept tens of thousands of objects alive, which survived
+  // every scavenge and made V8 grow the main thread's young generation (tens of MB of RSS).
+  private readonly centralChunks: Buffer[] = [];
+  private centralChunk = Buffer.allocUnsafeSlow(centralChunkBytes);
+  private centralFilled = 0;
+  private centralCount = 0;
 
   constructor(private readonly sink: ByteSink) {}
 
@@ -132,9 +137,8 @@ export class ZipWriter {
       size: zip64 ? max32 : entry.size,
       version: zip64 ? versionZip64 : versionDefault,
     });
-    this.central.push({
-      // Only the metadata: holding `entry` would keep every entry's data alive until the end.
-      meta: { name: entry.name, mode: entry.mode, mtime: entry.mtime },
+    this.record({
+      meta: entry,
       method: entry.method,
       flags: flagUtf8,
       crc32: entry.crc32,
@@ -148,6 +152,7 @@ export class ZipWriter {
   /**
    * An entry too large to hold in memory: streamed through deflate (or stored), with CRC and sizes in a data
    * descriptor after the data. `expectedSize` (from stat) decides whether the entry needs ZIP64 fields.
+   * The source may reuse a chunk's buffer once the next chunk is requested: each is consumed before that.
    */
   async addStream(
     meta: ZipEntryMeta,
@@ -189,7 +194,10 @@ export class ZipWriter {
         for await (const chunk of source) {
           crc = crc32(chunk, crc);
           size += chunk.length;
-          if (!deflate.write(chunk)) await once(deflate, 'drain');
+          // Wait until deflate has consumed the chunk: the source may refill the same buffer for the next one.
+          await new Promise<void>((resolve, reject) =>
+            deflate.write(chunk, (error) => (error ? reject(error) : resolve())),
+          );
         }
         deflate.end();
       })().catch((error: unknown) => {
@@ -217,8 +225,8 @@ export class ZipWriter {
       descriptor.writeUInt32LE(size, 12);
     }
     await this.emit([descriptor]);
-    this.central.push({
-      meta: { name: meta.name, mode: meta.mode, mtime: meta.mtime },
+    this.record({
+      meta,
       method,
       flags,
       crc32: crc >>> 0,
@@ -231,21 +239,11 @@ export class ZipWriter {
   /** Central directory and end records; ZIP64 records when entries, sizes or offsets need them. */
   async finish(): Promise<ZipSummary> {
     const centralOffset = this.offset;
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
-    for (const record of this.central) {
-      const buffer = centralHeader(record);
-      batch.push(buffer);
-      batchBytes += buffer.length;
-      if (batchBytes >= 1 << 20) {
-        await this.emit(batch);
-        batch = [];
-        batchBytes = 0;
-      }
-    }
-    if (batch.length) await this.emit(batch);
+    if (this.centralFilled) this.centralChunks.push(this.centralChunk.subarray(0, this.centralFilled));
+    for (const chunk of this.centralChunks) await this.emit([chunk]);
+    this.centralChunks.length = 0;
     const centralSize = this.offset - centralOffset;
-    const count = this.central.length;
+    const count = this.centralCount;
     const zip64 = count >= max16 || centralSize >= max32 || centralOffset >= max32;
     const tail: Buffer[] = [];
     if (zip64) {
@@ -281,6 +279,19 @@ export class ZipWriter {
     return { entries: count, bytes: this.offset, zip64 };
   }
 
+  /** Encodes an entry's central directory header now; nothing of the entry is kept. */
+  private record(record: CentralRecord): void {
+    const length = centralHeaderLength(record);
+    if (this.centralFilled + length > this.centralChunk.length) {
+      this.centralChunks.push(this.centralChunk.subarray(0, this.centralFilled));
+      this.centralChunk = Buffer.allocUnsafeSlow(Math.max(centralChunkBytes, length));
+      this.centralFilled = 0;
+    }
+    writeCentralHeader(record, this.centralChunk, this.centralFilled);
+    this.centralFilled += length;
+    this.centralCount++;
+  }
+
   private async emit(chunks: Buffer[]): Promise<void> {
     for (const chunk of chunks) this.offset += chunk.length;
     await this.sink.write(chunks);
@@ -306,7 +317,8 @@ function localHeader(fields: {
   size: number;
   version: number;
 }): Buffer {
-  const header = Buffer.alloc(30 + fields.name.length + fields.extra.length);
+  // From Node's shared pool (every byte is written below): a Buffer.alloc per entry made an ArrayBuffer each.
+  const header = Buffer.allocUnsafe(30 + fields.name.length + fields.extra.length);
   const { time, date } = dosDateTime(fields.mtime);
   header.writeUInt32LE(signatures.localHeader, 0);
   header.writeUInt16LE(fields.version, 4);
@@ -324,16 +336,35 @@ function localHeader(fields: {
   return header;
 }
 
-/** One central directory header; exported for the ZIP64 field tests (sizes past 4 GiB cannot be generated). */
-export function centralHeader(record: CentralRecord): Buffer {
-  const name = Buffer.from(record.meta.name, 'utf8');
-  // APPNOTE 4.5.3: only the fields that overflow go into the ZIP64 extra, in this order.
+const centralChunkBytes = 256 * 1024;
+
+/** APPNOTE 4.5.3: only the fields that overflow go into the ZIP64 extra, in this order. */
+function centralOverflow(record: CentralRecord): number[] {
   const overflow: number[] = [];
   if (record.size >= max32) overflow.push(record.size);
   if (record.compressedSize >= max32) overflow.push(record.compressedSize);
   if (record.offset >= max32) overflow.push(record.offset);
+  return overflow;
+}
+
+function centralHeaderLength(record: CentralRecord): number {
+  const overflow = centralOverflow(record).length;
+  return 46 + Buffer.byteLength(record.meta.name, 'utf8') + (overflow ? 4 + 8 * overflow : 0);
+}
+
+/** One central directory header; exported for the ZIP64 field tests (sizes past 4 GiB cannot be generated). */
+export function centralHeader(record: CentralRecord): Buffer {
+  const header = Buffer.alloc(centralHeaderLength(record));
+  writeCentralHeader(record, header, 0);
+  return header;
+}
+
+/** Writes one central directory header into `target` at `at` (every byte of it: the target may be reused). */
+function writeCentralHeader(record: CentralRecord, target: Buffer, at: number): void {
+  const name = Buffer.from(record.meta.name, 'utf8');
+  const overflow = centralOverflow(record);
   const extra = overflow.length ? zip64Extra(overflow) : Buffer.alloc(0);
-  const header = Buffer.alloc(46 + name.length + extra.length);
+  const header = target.subarray(at, at + 46 + name.length + extra.length);
   const { time, date } = dosDateTime(record.meta.mtime);
   header.writeUInt32LE(signatures.centralHeader, 0);
   header.writeUInt16LE(versionMadeBy, 4);
@@ -354,7 +385,6 @@ export function centralHeader(record: CentralRecord): Buffer {
   header.writeUInt32LE(Math.min(record.offset, max32), 42);
   name.copy(header, 46);
   extra.copy(header, 46 + name.length);
-  return header;
 }
 
 export type { CentralRecord };
