@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startSandbox } from '../src/index';
-import { blogConfig, ROOT_KEYS, withTempDir } from './support';
+import { awsCliEnv, awsCliVersion, blogConfig, withTempDir } from './support';
 
 /**
  * The real AWS CLI v1 against the sandbox's CloudFormation: `aws cloudformation deploy` (change set based:
@@ -14,30 +14,6 @@ import { blogConfig, ROOT_KEYS, withTempDir } from './support';
  */
 
 const run = promisify(execFile);
-
-async function awsCliVersion(): Promise<string | undefined> {
-  try {
-    const { stdout, stderr } = await run('aws', ['--version'], { timeout: 20_000 });
-    return (stdout || stderr).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function cliEnv(dir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AWS_')) env[name] = value;
-  return {
-    ...env,
-    AWS_CONFIG_FILE: join(dir, 'config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-    AWS_ACCESS_KEY_ID: ROOT_KEYS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: ROOT_KEYS.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1',
-  };
-}
 
 function nextSecond(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
@@ -83,7 +59,7 @@ test(
         await writeFile(join(dir, 'credentials'), '');
         const templateFile = join(dir, 'template.yaml');
         await writeFile(templateFile, TEMPLATE);
-        const env = cliEnv(dir);
+        const env = awsCliEnv(dir);
         const deployArgs = [
           'cloudformation',
           'deploy',

@@ -14,7 +14,7 @@ import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-s
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startSandbox } from '../src/index';
 import { instanceRoot, until, uploadBundle } from '../src/codedeploy/test-support';
-import { ACCOUNT_ID, ROOT_KEYS } from './support';
+import { ACCOUNT_ID, awsCliEnv, awsCliVersion, ROOT_KEYS } from './support';
 
 /**
  * The real AWS CLI v1 against the sandbox's CodeDeploy: `aws deploy create-deployment` with the S3 location
@@ -22,30 +22,6 @@ import { ACCOUNT_ID, ROOT_KEYS } from './support';
  */
 
 const run = promisify(execFile);
-
-async function awsCliVersion(): Promise<string | undefined> {
-  try {
-    const { stdout, stderr } = await run('aws', ['--version'], { timeout: 20_000 });
-    return (stdout || stderr).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function cliEnv(dir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AWS_')) env[name] = value;
-  return {
-    ...env,
-    AWS_CONFIG_FILE: join(dir, 'config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-    AWS_ACCESS_KEY_ID: ROOT_KEYS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: ROOT_KEYS.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1',
-  };
-}
 
 test('aws deploy create-deployment and get-deployment', { timeout: 120_000 }, async (t) => {
   const version = await awsCliVersion();
@@ -91,7 +67,7 @@ test('aws deploy create-deployment and get-deployment', { timeout: 120_000 }, as
     );
     const location = await uploadBundle(s3, 'cli-bundles', 'app/cli.zip', { version: 'cli-v1' });
 
-    const env = cliEnv(dataDir);
+    const env = awsCliEnv(dataDir);
     const aws = async (...args: string[]) => {
       const { stdout } = await run('aws', ['--endpoint-url', sandbox.url, '--output', 'json', ...args], {
         env,

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,4 +143,33 @@ export async function waitFor<T>(
 export async function completedText(path: string): Promise<string | undefined> {
   const text = await readFile(path, 'utf8');
   return text.endsWith('\n') ? text : undefined;
+}
+
+/** The installed AWS CLI's version line, or undefined when it is not installed (tests then skip and say so). */
+export async function awsCliVersion(): Promise<string | undefined> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('aws', ['--version'], { timeout: 20_000 });
+    return (stdout || stderr).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An environment for the real AWS CLI against the sandbox: the sandbox's root keys, config files in `dir`,
+ * and none of this machine's AWS_* settings, so nothing outside the test decides what the CLI does.
+ */
+export function awsCliEnv(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('AWS_')) env[name] = value;
+  return {
+    ...env,
+    AWS_CONFIG_FILE: join(dir, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+    AWS_ACCESS_KEY_ID: ROOT_KEYS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: ROOT_KEYS.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1',
+  };
 }
