@@ -9,7 +9,7 @@ import {
   DescribeStacksCommand,
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeLoadBalancersCommand,
   DescribeTargetGroupAttributesCommand,
@@ -17,7 +17,7 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startSandbox, type RunningSandbox } from '../src/index';
-import { ROOT_KEYS } from './support';
+import { launchWebServer, ROOT_KEYS } from './support';
 
 const TIME_SCALE = 100;
 
@@ -40,32 +40,6 @@ after(async () => {
   elb?.destroy();
   await sandbox?.close();
 });
-
-/** RunInstances answers `pending`; ELB registers only running instances (InvalidTarget otherwise). */
-async function waitUntilRunning(instanceId: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    if (Reservations?.[0]?.Instances?.[0]?.State?.Name === 'running') return;
-    if (Date.now() > deadline) throw new Error(`${instanceId} never reached running`);
-    await sleep(20);
-  }
-}
-
-async function launchWebServer(version: string): Promise<string> {
-  const server = `require('http').createServer((q, s) => s.end('${version}')).listen(Number(process.env.KEYLESS_INSTANCE_PORT), '127.0.0.1')`;
-  const { Instances } = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0123456789abcdef0',
-      MinCount: 1,
-      MaxCount: 1,
-      UserData: Buffer.from(`#!/bin/bash\nexec "${process.execPath}" -e "${server}"\n`).toString('base64'),
-    }),
-  );
-  const id = Instances?.[0]?.InstanceId as string;
-  await waitUntilRunning(id);
-  return id;
-}
 
 function template(instanceId: string, healthyThreshold: number): string {
   return JSON.stringify({
@@ -136,7 +110,7 @@ async function failures(name: string): Promise<string[]> {
 
 describe('ELBv2 resources in CloudFormation', () => {
   it('creates a load balancer whose WebsiteURL output really opens the app, updates and deletes it', async () => {
-    const instanceId = await launchWebServer('hello from the stack');
+    const instanceId = await launchWebServer(ec2, 'hello from the stack');
     const name = 'elb-web';
     await cfn.send(new CreateStackCommand({ StackName: name, TemplateBody: template(instanceId, 2) }));
     const created = await settle(name);

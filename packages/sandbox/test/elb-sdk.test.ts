@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -22,7 +22,7 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { startSandbox, type RunningSandbox } from '../src/index';
-import { ROOT_KEYS } from './support';
+import { launchWebServer, ROOT_KEYS } from './support';
 
 /** 100×: 5 s health-check intervals are 50 ms, the 30 s deregistration delay 0.3 s. */
 const TIME_SCALE = 100;
@@ -43,36 +43,6 @@ after(async () => {
   ec2?.destroy();
   await sandbox?.close();
 });
-
-/** RunInstances answers `pending`; ELB registers only running instances (InvalidTarget otherwise). */
-async function waitUntilRunning(instanceId: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-    if (Reservations?.[0]?.Instances?.[0]?.State?.Name === 'running') return;
-    if (Date.now() > deadline) throw new Error(`${instanceId} never reached running`);
-    await sleep(20);
-  }
-}
-
-/** An instance whose user data serves `version` on its loopback port, as a web server on port 80 would. */
-async function launchWebServer(version: string): Promise<string> {
-  const server = `require('http').createServer((q, s) => s.end('${version}')).listen(Number(process.env.KEYLESS_INSTANCE_PORT), '127.0.0.1')`;
-  const userData = `#!/bin/bash\nexec "${process.execPath}" -e "${server}"\n`;
-  const { Instances } = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0123456789abcdef0',
-      InstanceType: 't3.micro',
-      MinCount: 1,
-      MaxCount: 1,
-      UserData: Buffer.from(userData).toString('base64'),
-    }),
-  );
-  const id = Instances?.[0]?.InstanceId;
-  assert.ok(id);
-  await waitUntilRunning(id);
-  return id;
-}
 
 async function health(
   targetGroupArn: string,
@@ -102,7 +72,7 @@ async function body(url: string): Promise<string> {
 
 describe('ELBv2 through the AWS SDK', () => {
   it('load balances real instances and cuts over from blue to green', async () => {
-    const [blue, green] = await Promise.all([launchWebServer('v1'), launchWebServer('v2')]);
+    const [blue, green] = await Promise.all([launchWebServer(ec2, 'v1'), launchWebServer(ec2, 'v2')]);
 
     const created = await elb.send(
       new CreateLoadBalancerCommand({

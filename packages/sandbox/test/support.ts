@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { DescribeInstancesCommand, RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,4 +173,34 @@ export function awsCliEnv(dir: string): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: ROOT_KEYS.secretAccessKey,
     AWS_DEFAULT_REGION: 'us-east-1',
   };
+}
+
+/** RunInstances answers `pending`; ELB registers only running instances (InvalidTarget otherwise). */
+export async function waitUntilRunning(ec2: EC2Client, instanceId: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { Reservations } = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    if (Reservations?.[0]?.Instances?.[0]?.State?.Name === 'running') return;
+    if (Date.now() > deadline) throw new Error(`${instanceId} never reached running`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** An instance whose user data serves `version` on its loopback port, as a web server on port 80 would. */
+export async function launchWebServer(ec2: EC2Client, version: string): Promise<string> {
+  const server = `require('http').createServer((q, s) => s.end('${version}')).listen(Number(process.env.KEYLESS_INSTANCE_PORT), '127.0.0.1')`;
+  const userData = `#!/bin/bash\nexec "${process.execPath}" -e "${server}"\n`;
+  const { Instances } = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: 'ami-0123456789abcdef0',
+      InstanceType: 't3.micro',
+      MinCount: 1,
+      MaxCount: 1,
+      UserData: Buffer.from(userData).toString('base64'),
+    }),
+  );
+  const id = Instances?.[0]?.InstanceId;
+  assert.ok(id);
+  await waitUntilRunning(ec2, id);
+  return id;
 }
