@@ -242,6 +242,16 @@ const autoScalingGroupProvider = (): ResourceProvider => {
   const watch = (name: string, ready: Promise<void>): void => {
     ready.catch((error: unknown) => failures.set(name, (error as Error).message));
   };
+  /** A group change has started: remember how it ends, and ask to be called back to check on it. */
+  const started = (name: string, ready: Promise<void>): ProgressEvent => {
+    watch(name, ready);
+    return {
+      status: 'IN_PROGRESS',
+      physicalId: name,
+      callbackContext: { name },
+      callbackDelaySeconds: POLL_SECONDS,
+    };
+  };
   const progress = (fleet: SandboxFleet, name: string, action: 'create' | 'update'): ProgressEvent => {
     const failure = failures.get(name);
     if (failure) {
@@ -304,13 +314,7 @@ const autoScalingGroupProvider = (): ResourceProvider => {
           },
           unpropagatedTagKeys: tags.filter((t) => t.propagateAtLaunch === false).map((t) => t.key),
         });
-        watch(name, ready);
-        return {
-          status: 'IN_PROGRESS',
-          physicalId: name,
-          callbackContext: { name },
-          callbackDelaySeconds: POLL_SECONDS,
-        };
+        return started(name, ready);
       } catch (error) {
         return failedFrom(error, 'AutoScaling');
       }
@@ -329,13 +333,7 @@ const autoScalingGroupProvider = (): ResourceProvider => {
           launchTemplate: groupLaunchTemplate(fleet, properties),
           vpcZoneIdentifier: stringList(properties, 'VPCZoneIdentifier'),
         });
-        watch(name, ready);
-        return {
-          status: 'IN_PROGRESS',
-          physicalId: name,
-          callbackContext: { name },
-          callbackDelaySeconds: POLL_SECONDS,
-        };
+        return started(name, ready);
       } catch (error) {
         return failedFrom(error, 'AutoScaling');
       }
