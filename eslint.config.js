@@ -71,4 +71,32 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The extension is a front end: it reaches AWS only through core, never through the sandbox or the runner.
+    files: ['packages/azure-pipelines/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@keyless/sandbox', '@keyless/sandbox/*', '@keyless/pipeline-runner', '@keyless/cli'] },
+      ],
+    },
+  },
+  {
+    // The runner plays the agent: it runs built tasks as processes and must not import their code or the sandbox.
+    files: ['packages/pipeline-runner/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '@keyless/sandbox',
+            '@keyless/sandbox/*',
+            '@keyless/azure-pipelines',
+            'azure-pipelines-task-lib',
+            'azure-pipelines-task-lib/*',
+          ],
+        },
+      ],
+    },
+  },
 );
