@@ -73,7 +73,7 @@ export default tseslint.config(
   },
   {
     // The extension is a front end: it reaches AWS only through core, never through the sandbox or the runner.
-    files: ['packages/azure-pipelines/**/*.ts'],
+    files: ['packages/azure-pipelines/src/**/*.ts', 'packages/azure-pipelines/tasks/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
