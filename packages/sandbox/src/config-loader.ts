@@ -99,12 +99,17 @@ const SCHEMA: Schema = obj({
           description: str,
           assumeRolePolicyDocument: { type: 'any' },
           maxSessionDuration: num,
+          policies: {
+            type: 'array',
+            items: obj({ name: str, document: { type: 'any' } }, ['name', 'document']),
+          },
         },
         ['name', 'assumeRolePolicyDocument'],
       ),
     },
   }),
   cloudformation: obj({ providerDelaySeconds: num }),
+  s3: obj({ buckets: { type: 'array', items: obj({ name: str, region: str }, ['name']) } }),
 });
 
 function describe(value: unknown): string {

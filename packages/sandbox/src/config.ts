@@ -15,6 +15,12 @@ export interface SandboxConfig {
   ec2?: Ec2MetadataConfig;
   iam?: IamSeed;
   cloudformation?: CloudFormationConfig;
+  s3?: S3Seed;
+}
+
+/** Buckets that exist when the sandbox starts (an artifact bucket, say). Kept if the data dir already has them. */
+export interface S3Seed {
+  buckets?: Array<{ name: string; region?: string }>;
 }
 
 export interface CloudFormationConfig {
@@ -92,5 +98,7 @@ export interface IamSeed {
     assumeRolePolicyDocument: unknown;
     /** Seconds, 3600–43200; default 3600. */
     maxSessionDuration?: number;
+    /** Inline permission policies: recorded and syntax-checked, not enforced (see docs/sandbox.md). */
+    policies?: Array<{ name: string; document: unknown }>;
   }>;
 }

@@ -91,6 +91,10 @@ function seedIam(iam: IamState, config: SandboxConfig): void {
         assumeRolePolicyDocument: typeof document === 'string' ? document : JSON.stringify(document),
         maxSessionDuration: role.maxSessionDuration,
       });
+      for (const policy of role.policies ?? []) {
+        const text = typeof policy.document === 'string' ? policy.document : JSON.stringify(policy.document);
+        iam.putRolePolicy(role.name, policy.name, text);
+      }
     } catch (error) {
       const code = error instanceof AwsError ? `${error.code}: ` : '';
       throw new Error(
@@ -99,6 +103,23 @@ function seedIam(iam: IamState, config: SandboxConfig): void {
       );
     }
   });
+}
+
+/** Creates the configured buckets; one that already exists (a kept data dir) is fine. */
+async function seedBuckets(s3: DiskS3Store, config: SandboxConfig, defaultRegion: string): Promise<void> {
+  for (const [i, bucket] of (config.s3?.buckets ?? []).entries()) {
+    if (s3.bucketExists(bucket.name)) continue;
+    try {
+      await s3.createBucket(bucket.name, bucket.region ?? defaultRegion);
+    } catch (error) {
+      throw new Error(
+        `Invalid sandbox config: s3.buckets[${i}] (${bucket.name}): ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
@@ -148,6 +169,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'keyless-sandbox-')));
   const s3 = await DiskS3Store.open(join(dataDir, 's3'), clock);
+  await seedBuckets(s3, config, region);
   // The fleet and the load balancers refer to each other (Auto Scaling registers targets; health checks
   // reach instances), so each gets the other lazily.
   const elb = createLoadBalancing({ accountId, region, clock, log, fleet: () => fleet });

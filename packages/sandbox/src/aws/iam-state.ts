@@ -24,6 +24,8 @@ export interface Role {
   /** The document as given (IAM returns it URL-encoded). */
   assumeRolePolicyDocument: string;
   trustPolicy: CompiledTrustPolicy;
+  /** Inline permission policies by name (documents as given). Recorded, not enforced. */
+  inlinePolicies: Map<string, string>;
 }
 
 const ROLE_NAME = /^[\w+=,.@-]+$/;
@@ -180,9 +182,24 @@ export class IamState {
       maxSessionDuration,
       assumeRolePolicyDocument: input.assumeRolePolicyDocument,
       trustPolicy,
+      inlinePolicies: new Map(),
     };
     this.roles.set(name.toLowerCase(), role);
     return role;
+  }
+
+  /** PutRolePolicy: the document must be a JSON policy with a Statement (IAM's MalformedPolicyDocument otherwise). */
+  putRolePolicy(roleName: string, policyName: string, document: string): void {
+    const role = this.role(roleName);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(document);
+    } catch {
+      throw new AwsError('MalformedPolicyDocument', 'Syntax errors in policy.', 400);
+    }
+    if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed))
+      throw new AwsError('MalformedPolicyDocument', 'Policy document must contain a Statement.', 400);
+    role.inlinePolicies.set(policyName, document);
   }
 
   role(name: string): Role {
