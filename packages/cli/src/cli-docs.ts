@@ -3,8 +3,10 @@ import { codedeployHelp } from './commands/codedeploy';
 import { credentialsHelp } from './commands/credentials';
 import { demoHelp } from './commands/demo';
 import { execHelp } from './commands/exec';
+import { s3Help } from './commands/s3';
 import { sandboxHelp } from './commands/sandbox';
 import { mainHelp } from './main';
+import { pipelineHelp } from './commands/pipeline';
 
 /** docs/cli.md is generated from the commands' own --help texts, so the two cannot drift. */
 export function renderCliDocs(): string {
@@ -13,8 +15,10 @@ export function renderCliDocs(): string {
     ['keyless credentials', credentialsHelp],
     ['keyless cloudformation', cloudformationHelp],
     ['keyless codedeploy', codedeployHelp],
+    ['keyless s3', s3Help],
     ['keyless exec', execHelp],
     ['keyless sandbox', sandboxHelp],
+    ['keyless pipeline', pipelineHelp],
     ['keyless demo', demoHelp],
   ];
   return [

@@ -12,8 +12,10 @@ Commands:
   credentials     exchange this pipeline's OIDC identity for short-lived AWS credentials; show who you are
   cloudformation  create, update or delete a stack (change sets, events, outputs), waiting for the result
   codedeploy      deploy a revision with CodeDeploy (appspec checked, zipped, uploaded, followed); validate; run locally
+  s3              upload a folder's files to a bucket (globs, content types, cache control, encryption), in parallel
   exec            run a command with refreshing AWS credentials in its environment only
   sandbox         start the local AWS-compatible sandbox and identity providers on 127.0.0.1
+  pipeline        run an azure-pipelines.yml locally the way Azure Pipelines does (real tasks, masked log, run record)
   demo            the blog's system on this machine (what \`npm start\` runs)
 
 Exit codes: 0 success, 1 failure, 2 usage error.
@@ -25,7 +27,8 @@ Examples:
     --role-arn arn:aws:iam::123456789012:role/deploy --region us-east-1
   keyless codedeploy deploy --application web --deployment-group prod --bundle ./app --bucket my-artifacts \\
     --provider github --role-arn arn:aws:iam::123456789012:role/deploy --region us-east-1
-  keyless sandbox --port 0`;
+  keyless sandbox --port 0
+  keyless pipeline run azure-pipelines.yml --agent .keyless/agent.yml`;
 
 type Command = (argv: string[], context: CommandContext) => Promise<number>;
 
@@ -35,8 +38,10 @@ const commands: Record<string, () => Promise<Command>> = {
   credentials: async () => (await import('./commands/credentials')).runCredentials,
   cloudformation: async () => (await import('./commands/cloudformation')).runCloudFormation,
   codedeploy: async () => (await import('./commands/codedeploy')).runCodeDeploy,
+  s3: async () => (await import('./commands/s3')).runS3,
   exec: async () => (await import('./commands/exec')).runExec,
   sandbox: async () => (await import('./commands/sandbox')).runSandbox,
+  pipeline: async () => (await import('./commands/pipeline')).runPipelineCommand,
   demo: async () => (await import('./commands/demo')).runDemo,
 };
 

@@ -4,7 +4,8 @@
  */
 
 /** Agent task results, in worst-wins order for merging (Canceled/Skipped/Abandoned are sticky). */
-export type TaskResult = 'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Canceled' | 'Skipped' | 'Abandoned';
+export type TaskResult =
+  'Succeeded' | 'SucceededWithIssues' | 'Failed' | 'Canceled' | 'Skipped' | 'Abandoned';
 
 /** A variable as declared in YAML (values are strings; `$(x)` macros are expanded at job start). */
 export interface VariableDeclaration {
