@@ -56,6 +56,12 @@ export type {
   DeployOutcome,
   ParameterSource,
 } from './cloudformation/deploy';
+export { executeChangeSet } from './cloudformation/execute-change-set';
+export type {
+  ExecuteChangeSetOptions,
+  ExecuteChangeSetResult,
+  ExecuteChangeSetOutcome,
+} from './cloudformation/execute-change-set';
 export { deleteStack } from './cloudformation/delete';
 export type { DeleteStackOptions, DeleteStackResult } from './cloudformation/delete';
 export type { CloudFormationContext } from './cloudformation/context';
@@ -77,6 +83,8 @@ export {
   StackOperationFailedError,
   StackOperationTimeoutError,
   ChangeSetFailedError,
+  ChangeSetNotFoundError,
+  ChangeSetNotExecutableError,
   EmptyChangeSetError,
   TerminationProtectionError,
   CloudFormationRequestError,
@@ -86,7 +94,9 @@ export { deployApplication } from './codedeploy/deploy';
 export type { DeployApplicationOptions, DeployApplicationResult, RevisionSource } from './codedeploy/deploy';
 export type { CodeDeployContext } from './codedeploy/context';
 export { watchDeployment } from './codedeploy/watch';
-export type { WatchOptions, WatchResult, WatchOutcome } from './codedeploy/watch';
+export type { WatchOptions, WatchResult, WatchOutcome, DeploymentProgress } from './codedeploy/watch';
+export { instanceTimelines } from './codedeploy/timeline';
+export type { InstanceTimeline, InstanceRole, LifecycleEventTiming } from './codedeploy/timeline';
 export {
   checkWorkspaceAppSpec,
   checkAppSpecText,
@@ -112,4 +122,39 @@ export {
   DeploymentGroupBusyError,
   DeploymentFailedError,
   DeploymentTimeoutError,
+  DeploymentCancelledError,
 } from './codedeploy/errors';
+
+export { runWithCredentials, LineSplitter } from './shell/run-with-credentials';
+export type { RunWithCredentialsOptions, RunResult, OutputStream } from './shell/run-with-credentials';
+export { prepareChildCredentials, competingCredentialVariables } from './shell/child-credentials';
+export type { ChildCredentialOptions, ChildCredentials } from './shell/child-credentials';
+export { prepareScript, scriptInterpreters } from './shell/script';
+export type { ScriptInterpreter, ScriptSource, ScriptOptions, PreparedScript } from './shell/script';
+export { splitArguments } from './shell/arguments';
+export { findExecutable } from './shell/executables';
+export { ExecutableNotFoundError, ChildProcessFailedError, ChildProcessCancelledError } from './shell/errors';
+
+export {
+  uploadFiles,
+  checkUploadOptions,
+  parseCacheControlRules,
+  objectKeyFor,
+  cannedAcls,
+  storageClasses,
+} from './s3/upload-files';
+export type {
+  UploadFilesOptions,
+  UploadFilesResult,
+  UploadedObject,
+  S3Context,
+  CannedAcl,
+  StorageClassName,
+  ServerSideEncryption,
+} from './s3/upload-files';
+export { selectFiles, GlobRules } from './s3/select-files';
+export type { SelectedFile } from './s3/select-files';
+export { contentTypeFor } from './s3/content-types';
+// Sizes as the engines print them (KiB, MiB), for front ends' summaries.
+export { formatBytes } from './codedeploy/upload';
+export { UploadSourceError, BucketError, FileUploadError } from './s3/errors';

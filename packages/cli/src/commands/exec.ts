@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { getCallerIdentity, resolveCredentials, resolveEndpoint, TokenFileKeeper } from '@keyless/core';
+import { getCallerIdentity, prepareChildCredentials, resolveCredentials } from '@keyless/core';
 import { credentialFlags, credentialFlagsHelp, credentialOptionsFrom } from '../credential-flags';
 import { parseCommandLine, UsageError } from '../usage';
 import type { CommandContext } from '../command';
@@ -21,25 +21,6 @@ Examples:
   keyless exec --provider github --role-arn arn:aws:iam::123456789012:role/deploy --region us-east-1 -- aws s3 ls
   keyless exec --provider azure-managed-identity --audience api://my-app --role-arn arn:aws:iam::123456789012:role/deploy \\
     --region us-east-1 -- ./long-migration.sh`;
-
-/** Variables that could make the child use other credentials than the ones Keyless hands it. */
-const competingCredentialVariables = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_SECURITY_TOKEN',
-  'AWS_PROFILE',
-  'AWS_DEFAULT_PROFILE',
-  'AWS_ROLE_ARN',
-  'AWS_WEB_IDENTITY_TOKEN_FILE',
-  'AWS_ROLE_SESSION_NAME',
-  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
-  // Secrets Keyless itself read must not leak into the child either.
-  'SYSTEM_ACCESSTOKEN',
-  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-];
 
 export async function runExec(argv: string[], context: CommandContext): Promise<number> {
   const separator = argv.indexOf('--');
@@ -68,36 +49,22 @@ export async function runExec(argv: string[], context: CommandContext): Promise<
   const identity = await getCallerIdentity(resolved, { env: context.env, reporter });
   reporter.info(`keyless: running ${command[0]} as ${identity.arn}`);
 
-  const childEnv: NodeJS.ProcessEnv = { ...context.env };
-  for (const name of competingCredentialVariables) delete childEnv[name];
-  childEnv.AWS_REGION = resolved.region;
-  childEnv.AWS_DEFAULT_REGION = resolved.region;
-  // Azure's IMDS shares EC2's address: never let the child's SDK ask it for EC2 credentials.
-  childEnv.AWS_EC2_METADATA_DISABLED = 'true';
-  const stsEndpoint = resolveEndpoint('sts', options.endpoints, context.env);
-  if (stsEndpoint) childEnv.AWS_ENDPOINT_URL_STS = stsEndpoint;
-  if (options.endpoints?.default) childEnv.AWS_ENDPOINT_URL = options.endpoints.default;
-
-  let keeper: TokenFileKeeper | undefined;
-  if (resolved.tokenSource && resolved.roleArn && !values['static-keys'] && !options.chainRoleArn) {
-    keeper = await TokenFileKeeper.start(resolved.tokenSource, { reporter });
-    Object.assign(childEnv, keeper.childEnvironment(resolved.roleArn, sessionNameFrom(identity.arn)));
-  } else {
-    const credentials = await resolved.provider();
-    childEnv.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
-    childEnv.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
-    if (credentials.sessionToken) childEnv.AWS_SESSION_TOKEN = credentials.sessionToken;
-    if (credentials.expiration) {
-      reporter.info(
-        `keyless: these keys expire at ${credentials.expiration.toISOString()}; they are not refreshed.`,
-      );
-    }
+  const child = await prepareChildCredentials({
+    credentials: resolved,
+    env: context.env,
+    reporter,
+    // A chained role cannot be reached from the token file alone: the child gets the chained role's keys.
+    useTokenFile: !values['static-keys'] && !options.chainRoleArn,
+    sessionName: sessionNameFrom(identity.arn),
+  });
+  if (child.expiration) {
+    reporter.info(`keyless: these keys expire at ${child.expiration.toISOString()}; they are not refreshed.`);
   }
 
   try {
-    return await runChild(command, childEnv, context);
+    return await runChild(command, child.env, context);
   } finally {
-    await keeper?.stop();
+    await child.close();
   }
 }
 

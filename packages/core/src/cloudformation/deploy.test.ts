@@ -15,6 +15,7 @@ import {
   StackInRollbackCompleteError,
   StackNotUpdatableError,
   StackOperationFailedError,
+  TemplateSourceError,
 } from './errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyless-deploy-'));
@@ -258,5 +259,69 @@ describe('deployStack', () => {
           'Stack web update failed (UPDATE_ROLLBACK_COMPLETE): Role (AWS::IAM::Role) UPDATE_FAILED: Simulated outage' &&
         /rolled back to its previous state/.test(error.fix ?? ''),
     );
+  });
+
+  it("reuses the stack's current template (UsePreviousTemplate), checked through GetTemplateSummary", async () => {
+    let update: Record<string, unknown> = {};
+    const fake = fakeCloudFormation({
+      GetTemplateSummary: [{ Parameters: [{ ParameterKey: 'Label', DefaultValue: 'a' }] }],
+      DescribeStacks: [stack('UPDATE_COMPLETE')],
+      DescribeStackEvents: [{ StackEvents: [] }],
+      UpdateStack: [
+        (input: Record<string, unknown>) => {
+          update = input;
+          return awsError('ValidationError', 'No updates are to be performed.');
+        },
+      ],
+    });
+    const result = await deployStack(
+      { ...options, template: { kind: 'previous' }, method: 'direct', parameterOverrides: ['Label=b'] },
+      context(fake.client),
+    );
+    assert.equal(result.outcome, 'no-changes');
+    assert.equal(update.UsePreviousTemplate, true);
+    assert.equal(update.TemplateBody, undefined);
+    assert.deepEqual(update.Parameters, [{ ParameterKey: 'Label', ParameterValue: 'b' }]);
+    assert.ok(!fake.calls.includes('ValidateTemplate'));
+  });
+
+  it('refuses to reuse the previous template of a stack that does not exist, before changing anything', async () => {
+    const fake = fakeCloudFormation({
+      GetTemplateSummary: [awsError('ValidationError', 'Stack with id web does not exist')],
+    });
+    await assert.rejects(
+      deployStack({ ...options, template: { kind: 'previous' } }, context(fake.client)),
+      (error: unknown) =>
+        error instanceof TemplateSourceError &&
+        error.message === 'Stack web does not exist, so there is no previous template to reuse.',
+    );
+    assert.deepEqual(
+      fake.calls.filter((call) => mutations.includes(call)),
+      [],
+    );
+  });
+
+  it('passes resource types and the nested-stacks flag on to the change set', async () => {
+    let created: Record<string, unknown> = {};
+    const fake = fakeCloudFormation({
+      ValidateTemplate: [validate],
+      DescribeStacks: [stack('UPDATE_COMPLETE')],
+      CreateChangeSet: [
+        (input: Record<string, unknown>) => {
+          created = input;
+          return { Id: 'arn:cs', StackId: stackId };
+        },
+      ],
+      DescribeChangeSet: [
+        { Status: 'FAILED', StatusReason: "The submitted information didn't contain changes.", Changes: [] },
+      ],
+      DeleteChangeSet: [{}],
+    });
+    await deployStack(
+      { ...options, resourceTypes: ['AWS::IAM::*'], includeNestedStacks: true },
+      context(fake.client),
+    );
+    assert.deepEqual(created.ResourceTypes, ['AWS::IAM::*']);
+    assert.equal(created.IncludeNestedStacks, true);
   });
 });

@@ -3,6 +3,7 @@ import {
   CreateChangeSetCommand,
   CreateStackCommand,
   ExecuteChangeSetCommand,
+  GetTemplateSummaryCommand,
   UpdateStackCommand,
   UpdateTerminationProtectionCommand,
   ValidateTemplateCommand,
@@ -25,6 +26,7 @@ import {
   EmptyChangeSetError,
   StackInRollbackCompleteError,
   StackNotUpdatableError,
+  TemplateSourceError,
 } from './errors';
 import { capabilitiesError, explainCloudFormationError } from './explain';
 import { describeEventsPage, StackEventTail } from './events';
@@ -37,7 +39,13 @@ import {
   resolveParameters,
   type ParameterMap,
 } from './parameters';
-import { describeStack, isInProgress, successStatuses, type StackOperation } from './stack';
+import {
+  describeStack,
+  isInProgress,
+  isStackMissingError,
+  successStatuses,
+  type StackOperation,
+} from './stack';
 import { prepareTemplate, type PreparedTemplate, type TemplateSource } from './template';
 import { waitForStack } from './wait';
 
@@ -61,6 +69,10 @@ export interface DeployStackOptions {
   /** CloudFormation's service role (not the OIDC role). */
   roleArn?: string;
   notificationArns?: string[];
+  /** Resource types the stack may contain (CloudFormation refuses the operation if the template has others). */
+  resourceTypes?: string[];
+  /** Change sets: also compute the changes of nested stacks. */
+  includeNestedStacks?: boolean;
   /** Set termination protection to this value after the deploy; unchanged when undefined. */
   terminationProtection?: boolean;
   /** What a failed CREATE does (default ROLLBACK). Excludes disableRollback. */
@@ -157,6 +169,7 @@ export async function deployStack(
       );
     }
     const creating = !stack || rollbackComplete || stack.StackStatus === 'REVIEW_IN_PROGRESS';
+    if (creating && template.usePrevious) throw noPreviousTemplate(stackName, stack?.StackStatus);
     const parameters = resolveParameters({
       given,
       declared: declaredParameters,
@@ -220,6 +233,7 @@ async function deployWithChangeSet(run: Run): Promise<DeployStackResult> {
         ...commonFields(options),
         ClientToken: token,
         Description: options.description ?? 'Created by Keyless',
+        ...(options.includeNestedStacks ? { IncludeNestedStacks: true } : {}),
         ...(creating && options.onFailure && !options.disableRollback
           ? { OnStackFailure: options.onFailure }
           : {}),
@@ -442,10 +456,24 @@ async function applyTerminationProtection(
   );
 }
 
-function templateFields(template: PreparedTemplate): { TemplateBody?: string; TemplateURL?: string } {
+function templateFields(template: PreparedTemplate): {
+  TemplateBody?: string;
+  TemplateURL?: string;
+  UsePreviousTemplate?: boolean;
+} {
+  if (template.usePrevious) return { UsePreviousTemplate: true };
   return template.templateUrl
     ? { TemplateURL: template.templateUrl }
     : { TemplateBody: template.templateBody };
+}
+
+function noPreviousTemplate(stackName: string, status: string | undefined): TemplateSourceError {
+  return new TemplateSourceError(
+    status
+      ? `Stack ${stackName} is in ${status}, so it must be created anew and its previous template cannot be reused.`
+      : `Stack ${stackName} does not exist, so there is no previous template to reuse.`,
+    'Give the template itself (a file, a URL or an S3 object) for this deployment.',
+  );
 }
 
 function commonFields(options: DeployStackOptions): {
@@ -453,6 +481,7 @@ function commonFields(options: DeployStackOptions): {
   Tags?: Tag[];
   RoleARN?: string;
   NotificationARNs?: string[];
+  ResourceTypes?: string[];
   RollbackConfiguration?: RollbackConfiguration;
 } {
   const fields: ReturnType<typeof commonFields> = {};
@@ -462,6 +491,7 @@ function commonFields(options: DeployStackOptions): {
   }
   if (options.roleArn) fields.RoleARN = options.roleArn;
   if (options.notificationArns?.length) fields.NotificationARNs = options.notificationArns;
+  if (options.resourceTypes?.length) fields.ResourceTypes = options.resourceTypes;
   if (options.rollbackTriggers?.alarmArns.length) {
     fields.RollbackConfiguration = {
       MonitoringTimeInMinutes: options.rollbackTriggers.monitoringTimeMinutes ?? 0,
@@ -479,10 +509,33 @@ async function validateTemplate(
   template: PreparedTemplate,
   stackName: string,
 ): Promise<ValidateTemplateOutput> {
+  if (template.usePrevious) return summarizeCurrentTemplate(engine, stackName);
   try {
     return await call(engine, () => engine.cfn.send(new ValidateTemplateCommand(templateFields(template))));
   } catch (error) {
     throw explainCloudFormationError(error, 'ValidateTemplate', stackName, template.document);
+  }
+}
+
+/** The stack's current template, described like ValidateTemplate does (its parameters and capabilities). */
+async function summarizeCurrentTemplate(engine: Engine, stackName: string): Promise<ValidateTemplateOutput> {
+  try {
+    const summary = await call(engine, () =>
+      engine.cfn.send(new GetTemplateSummaryCommand({ StackName: stackName })),
+    );
+    return {
+      Parameters: (summary.Parameters ?? []).map((parameter) => ({
+        ParameterKey: parameter.ParameterKey,
+        DefaultValue: parameter.DefaultValue,
+        NoEcho: parameter.NoEcho,
+        Description: parameter.Description,
+      })),
+      Capabilities: summary.Capabilities,
+      CapabilitiesReason: summary.CapabilitiesReason,
+    };
+  } catch (error) {
+    if (isStackMissingError(error)) throw noPreviousTemplate(stackName, undefined);
+    throw explainCloudFormationError(error, 'GetTemplateSummary', stackName);
   }
 }
 
@@ -531,7 +584,8 @@ function readParameters(options: DeployStackOptions): ParameterMap {
   return mergeParameters(...maps, parseParameterOverrides(options.parameterOverrides ?? []));
 }
 
-async function describeOrExplain(engine: Engine, stackNameOrId: string): Promise<Stack | undefined> {
+/** The stack (undefined when absent); any other DescribeStacks failure explained. */
+export async function describeOrExplain(engine: Engine, stackNameOrId: string): Promise<Stack | undefined> {
   try {
     return await describeStack(engine, stackNameOrId);
   } catch (error) {
@@ -539,7 +593,8 @@ async function describeOrExplain(engine: Engine, stackNameOrId: string): Promise
   }
 }
 
-async function waitOutOtherOperation(engine: Engine, stack: Stack, timeoutMs: number): Promise<void> {
+/** Waits until someone else's operation on the stack has ended, printing its events. */
+export async function waitOutOtherOperation(engine: Engine, stack: Stack, timeoutMs: number): Promise<void> {
   const stackName = stack.StackName ?? '?';
   const stackId = stack.StackId ?? stackName;
   engine.reporter.info(

@@ -141,6 +141,16 @@ export class ChangeSetFailedError extends KeylessError {
   readonly code = 'ChangeSetFailed';
 }
 
+/** The change set to execute does not exist (wrong name, wrong stack or region, or already deleted). */
+export class ChangeSetNotFoundError extends KeylessError {
+  readonly code = 'ChangeSetNotFound';
+}
+
+/** The change set exists but cannot be executed (already executed, obsolete, or being executed). */
+export class ChangeSetNotExecutableError extends KeylessError {
+  readonly code = 'ChangeSetNotExecutable';
+}
+
 /** The change set was empty and the caller asked for that to be a failure. */
 export class EmptyChangeSetError extends KeylessError {
   readonly code = 'EmptyChangeSet';

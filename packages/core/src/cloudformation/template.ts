@@ -13,12 +13,18 @@ export const maxTemplateBytes = 1_048_576;
 
 /** Where the template comes from. */
 export type TemplateSource =
-  { kind: 'file'; path: string } | { kind: 'url'; url: string } | { kind: 's3'; bucket: string; key: string };
+  | { kind: 'file'; path: string }
+  | { kind: 'url'; url: string }
+  | { kind: 's3'; bucket: string; key: string }
+  /** The template the stack already has (UsePreviousTemplate): an update that changes only parameters or tags. */
+  | { kind: 'previous' };
 
 /** The template as CloudFormation will receive it: inline text or a URL, plus what we could parse locally. */
 export interface PreparedTemplate {
   templateBody?: string;
   templateUrl?: string;
+  /** Reuse the stack's current template (only for a stack that exists). */
+  usePrevious?: boolean;
   /** The parsed document, for local templates (used to explain capability errors). */
   document?: TemplateDocument;
   /** e.g. "infrastructure.yml (3,120 bytes)" or the URL. */
@@ -160,13 +166,14 @@ export function templateObjectKey(stackName: string, body: Buffer): string {
 
 /**
  * Loads the template: reads and checks a local file (size, syntax) and uploads it to S3 when it is over the
- * inline limit; URLs and S3 locations are passed through as URLs.
+ * inline limit; URLs and S3 locations are passed through as URLs; `previous` is passed on as a flag.
  */
 export async function prepareTemplate(
   source: TemplateSource,
   upload: TemplateUploadTarget,
   cwd: string = process.cwd(),
 ): Promise<PreparedTemplate> {
+  if (source.kind === 'previous') return { usePrevious: true, description: "the stack's current template" };
   if (source.kind === 'url') {
     let url: URL;
     try {

@@ -19,13 +19,16 @@ import { archiveBundleType, bundleWorkspace, createExcluder, type BundleType } f
 import { call, createCodeDeployEngine, type CodeDeployContext, type CodeDeployEngine } from './context';
 import {
   BundleError,
+  DeploymentCancelledError,
   DeploymentGroupBusyError,
   DeploymentTimeoutError,
   howToWatchDeployment,
 } from './errors';
 import { blockingDeploymentId, explainCodeDeployError } from './explain';
+import type { ObjectCannedACL } from '@aws-sdk/client-s3';
+import type { InstanceTimeline } from './timeline';
 import { describeS3Revision, formatBytes, sha256OfFile, uploadBundle, type S3Revision } from './upload';
-import { watchDeployment, type WatchOutcome } from './watch';
+import { watchDeployment, type DeploymentProgress, type WatchOutcome } from './watch';
 
 /** Where the revision comes from: a workspace folder or archive (uploaded), or an object already in S3. */
 export type RevisionSource =
@@ -40,6 +43,8 @@ export type RevisionSource =
       key?: string;
       /** Globs left out of the zip (`.git` always is). */
       excludes?: string[];
+      /** Canned ACL for the uploaded bundle (none by default). */
+      acl?: ObjectCannedACL;
     }
   | { kind: 's3'; bucket: string; key: string; bundleType?: BundleType };
 
@@ -59,6 +64,13 @@ export interface DeployApplicationOptions {
   finishAfterReroute?: boolean;
   skipTerminationWait?: boolean;
   stopOnTimeout?: boolean;
+  /** When the context's signal aborts after the deployment was created: stop it with rollback (see WatchOptions). */
+  stopOnCancel?: boolean;
+  cancelGraceMs?: number;
+  /** Told the deployment id and its revision as soon as CreateDeployment returns, before the wait. */
+  onDeploymentCreated?: (deploymentId: string, revision: S3Revision) => void;
+  /** Told whenever the deployment's status or instance counts change. */
+  onProgress?: (progress: DeploymentProgress) => void;
   /** Budget for the whole wait, including waiting out another deployment (default 60). */
   timeoutMinutes?: number;
   /** Times a busy group (DeploymentLimitExceeded) is waited for before giving up (default 3). */
@@ -69,6 +81,8 @@ export interface DeployApplicationResult {
   deploymentId: string;
   outcome: WatchOutcome;
   revision: S3Revision & { uploaded?: boolean; bytes?: number };
+  /** Every instance's lifecycle timeline at the end (original instances first in blue/green). */
+  instances: InstanceTimeline[];
 }
 
 const fileExistsBehaviors = ['DISALLOW', 'OVERWRITE', 'RETAIN'];
@@ -127,9 +141,15 @@ export async function deployApplication(
     );
   }
 
-  // 4. The deployment, waiting out someone else's.
-  const deploymentId = await createDeployment(engine, options, location, timeoutMs, startedAt, names);
+  // 4. The deployment, waiting out someone else's; not once the run is cancelled.
+  if (engine.signal?.aborted) throw cancelledBeforeCreate(revision);
+  const deploymentId = await createDeployment(engine, options, location, timeoutMs, startedAt, names).catch(
+    (error: unknown) => {
+      throw engine.signal?.aborted ? cancelledBeforeCreate(revision) : error;
+    },
+  );
   reporter.info(`Created deployment ${deploymentId}; ${howToWatchDeployment(deploymentId, engine.region)}.`);
+  options.onDeploymentCreated?.(deploymentId, revision);
 
   // 5. Its end.
   const remainingMs = Math.max(60_000, timeoutMs - (engine.clock.now() - startedAt));
@@ -141,11 +161,25 @@ export async function deployApplication(
     finishAfterReroute: options.finishAfterReroute,
     skipTerminationWait: options.skipTerminationWait,
     stopOnTimeout: options.stopOnTimeout,
+    stopOnCancel: options.stopOnCancel,
+    ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(terminationWait?.action === 'TERMINATE' && terminationWait.terminationWaitTimeInMinutes !== undefined
       ? { terminationWaitMinutes: terminationWait.terminationWaitTimeInMinutes }
       : {}),
   });
-  return { deploymentId, outcome: watched.outcome, revision };
+  return { deploymentId, outcome: watched.outcome, revision, instances: watched.instances };
+}
+
+function cancelledBeforeCreate(revision: S3Revision): DeploymentCancelledError {
+  return new DeploymentCancelledError(
+    undefined,
+    false,
+    undefined,
+    undefined,
+    `The run was cancelled before the deployment was created; nothing was deployed (the revision is at s3://${revision.bucket}/${revision.key}).`,
+    'Run the deployment again.',
+  );
 }
 
 function validateOptions(options: DeployApplicationOptions): void {
@@ -272,6 +306,7 @@ async function prepareRevision(
     bucket: source.bucket,
     application: options.applicationName,
     note,
+    ...(source.acl ? { acl: source.acl } : {}),
     ...(source.key ? { key: source.key } : {}),
     ...(source.prefix ? { prefix: source.prefix } : {}),
   };

@@ -1,5 +1,6 @@
 import type { DeploymentInfo, InstanceTarget } from '@aws-sdk/client-codedeploy';
 import { DeploymentFailedError, howToWatchDeployment, type FailedLifecycleEvent } from './errors';
+import type { InstanceTimeline } from './timeline';
 
 /** Lines of a hook's log tail shown per failed instance: enough to see the error, short enough to read. */
 const logTailLines = 12;
@@ -75,6 +76,7 @@ export function deploymentFailure(
   failedEvents: FailedLifecycleEvent[],
   rollback: RollbackOutcome | undefined,
   region: string,
+  instances: InstanceTimeline[] = [],
 ): DeploymentFailedError {
   const deploymentId = info.deploymentId ?? 'unknown';
   const status = info.status ?? 'Failed';
@@ -112,7 +114,17 @@ export function deploymentFailure(
     rollback ? { ...rollback } : undefined,
     lines.join('\n'),
     fix,
+    instances,
   );
+}
+
+/** The share of instances done (succeeded, failed, skipped or ready), 0-100; undefined before any are counted. */
+export function overviewPercent(overview: DeploymentInfo['deploymentOverview']): number | undefined {
+  if (!overview) return undefined;
+  const done =
+    (overview.Succeeded ?? 0) + (overview.Failed ?? 0) + (overview.Skipped ?? 0) + (overview.Ready ?? 0);
+  const total = done + (overview.Pending ?? 0) + (overview.InProgress ?? 0);
+  return total === 0 ? undefined : Math.floor((done / total) * 100);
 }
 
 /** "62% (5 of 8 instances done: 4 succeeded, 1 failed; 3 in progress)" from deploymentOverview, if present. */
@@ -128,8 +140,7 @@ export function describeOverview(overview: DeploymentInfo['deploymentOverview'])
   };
   const total = Object.values(counts).reduce((sum, value) => sum + value, 0);
   if (total === 0) return undefined;
-  const done = counts.succeeded + counts.failed + counts.skipped + counts.ready;
-  const percent = Math.floor((done / total) * 100);
+  const percent = overviewPercent(overview) ?? 0;
   const parts = [
     `${counts.succeeded} succeeded`,
     counts.failed ? `${counts.failed} failed` : undefined,

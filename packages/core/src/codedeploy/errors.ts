@@ -1,4 +1,5 @@
 import { KeylessError } from '../errors';
+import type { InstanceTimeline } from './timeline';
 
 /** The exact CLI command and console page to follow a deployment that may still be running. */
 export function howToWatchDeployment(deploymentId: string, region: string): string {
@@ -98,6 +99,8 @@ export class DeploymentFailedError extends KeylessError {
     readonly rollback: { deploymentId: string; status?: string; message?: string } | undefined,
     message: string,
     fix: string,
+    /** Every instance's lifecycle timeline when the deployment ended (empty when none was fetched). */
+    readonly instances: InstanceTimeline[] = [],
   ) {
     super(message, fix);
   }
@@ -112,6 +115,29 @@ export class DeploymentTimeoutError extends KeylessError {
     readonly stopped: boolean,
     message: string,
     fix: string,
+    /** The instances' lifecycle timelines as last seen (empty when none was fetched). */
+    readonly instances: InstanceTimeline[] = [],
+  ) {
+    super(message, fix);
+  }
+}
+
+/**
+ * The run was cancelled (the wait's AbortSignal fired). `stopped` says whether Keyless stopped the deployment
+ * (StopDeployment with automatic rollback) or left it running in AWS; `deploymentId` is absent when the
+ * cancel came before the deployment was created.
+ */
+export class DeploymentCancelledError extends KeylessError {
+  readonly code = 'DeploymentCancelled';
+  constructor(
+    readonly deploymentId: string | undefined,
+    readonly stopped: boolean,
+    /** The deployment's status when Keyless last looked. */
+    readonly lastStatus: string | undefined,
+    readonly rollback: { deploymentId: string; status?: string } | undefined,
+    message: string,
+    fix: string,
+    readonly instances: InstanceTimeline[] = [],
   ) {
     super(message, fix);
   }

@@ -7,7 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, ListObjectsV2Command, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectAclCommand,
+  ListObjectsV2Command,
+  PutBucketVersioningCommand,
+} from '@aws-sdk/client-s3';
 import { buildClientConfig } from '../aws/client-config';
 import { bundleS3Client } from './context';
 import { BundleUploadError, RevisionNotFoundError } from './errors';
@@ -162,5 +167,31 @@ test(
       assert.match(error.message, /s3:\/\/revisions\/web\/1\.0\.zip does not exist/);
       return true;
     });
+  },
+);
+
+test(
+  'a canned ACL is applied to the uploaded bundle (the toolkit filesAcl), and none by default',
+  { skip: !hasMoto && 'moto is not installed' },
+  async () => {
+    const client = s3();
+    await client.send(new CreateBucketCommand({ Bucket: 'acl-bundles' }));
+    const upload = async (key: string, acl?: 'public-read') => {
+      const path = bundleFile(500);
+      return uploadBundle(
+        client,
+        { path, sha256: await sha256OfFile(path), bytes: 500, bundleType: 'zip' },
+        { bucket: 'acl-bundles', key, application: 'web', ...(acl ? { acl } : {}) },
+      );
+    };
+    const allUsers = 'http://acs.amazonaws.com/groups/global/AllUsers';
+    const readers = async (key: string) =>
+      ((await client.send(new GetObjectAclCommand({ Bucket: 'acl-bundles', Key: key }))).Grants ?? [])
+        .filter((grant) => grant.Grantee?.URI === allUsers)
+        .map((grant) => grant.Permission);
+    await upload('public.zip', 'public-read');
+    await upload('private.zip');
+    assert.deepEqual(await readers('public.zip'), ['READ']);
+    assert.deepEqual(await readers('private.zip'), []);
   },
 );

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import {
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  type ObjectCannedACL,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { awsErrorCode, awsErrorMessage, httpStatusOf, isExpiredCredentialsError } from '../aws/aws-errors';
 import type { BundleType } from './bundle';
@@ -38,6 +43,11 @@ export interface UploadOptions {
   application: string;
   /** Told what happened (uploaded, skipped). */
   note?: (message: string) => void;
+  /**
+   * Canned ACL for the uploaded object (e.g. bucket-owner-full-control for another account's bucket). An
+   * object skipped because the same content is already there keeps the ACL it was uploaded with.
+   */
+  acl?: ObjectCannedACL;
   /** Multipart tuning (defaults: 8 MiB parts or larger for huge files, 4 in parallel). */
   partSize?: number;
   queueSize?: number;
@@ -115,6 +125,7 @@ export async function uploadBundle(
       Body: createReadStream(file.path, { highWaterMark: 1024 * 1024 }),
       ContentType: file.bundleType === 'zip' ? 'application/zip' : 'application/x-tar',
       Metadata: { [shaMetadata]: file.sha256 },
+      ...(options.acl ? { ACL: options.acl } : {}),
     },
     partSize,
     queueSize: options.queueSize ?? 4,

@@ -4,7 +4,7 @@ import type { CodeDeployClient, DeploymentInfo, InstanceTarget } from '@aws-sdk/
 import { MemoryReporter } from '../report/reporter';
 import { createCodeDeployEngine } from './context';
 import { describeOverview, exitCodeFrom } from './diagnostics';
-import { DeploymentFailedError, DeploymentTimeoutError } from './errors';
+import { DeploymentCancelledError, DeploymentFailedError, DeploymentTimeoutError } from './errors';
 import { blockingDeploymentId } from './explain';
 import { watchDeployment } from './watch';
 
@@ -276,4 +276,228 @@ test('progress and exit codes: a missing overview is tolerated', () => {
   );
   assert.equal(exitCodeFrom('Script at specified location: a.sh failed with exit code 127'), 127);
   assert.equal(exitCodeFrom('Script at specified location: a.sh timed out'), undefined);
+});
+
+const target = (id: string, status: InstanceTarget['status'], label?: 'Blue' | 'Green'): InstanceTarget => ({
+  targetId: id,
+  status,
+  ...(label ? { instanceLabel: label } : {}),
+  lifecycleEvents: [
+    {
+      lifecycleEventName: 'BeforeInstall',
+      status: 'Succeeded',
+      startTime: new Date('2025-01-01T00:00:00Z'),
+      endTime: new Date('2025-01-01T00:00:02.500Z'),
+    },
+    { lifecycleEventName: 'ValidateService', status: status === 'Succeeded' ? 'Succeeded' : 'Pending' },
+  ],
+});
+
+test('the result carries every instance timeline from the last check, and progress is reported as counts change', async () => {
+  const { client, calls } = fakeCodeDeploy({
+    GetDeployment: sequence([
+      { deploymentId: 'd-T', status: 'InProgress', deploymentOverview: { InProgress: 2 } },
+      { deploymentId: 'd-T', status: 'InProgress', deploymentOverview: { Succeeded: 1, InProgress: 1 } },
+      { deploymentId: 'd-T', status: 'Succeeded', deploymentOverview: { Succeeded: 2 } },
+    ]),
+    ListDeploymentTargets: () => ({ targetIds: ['i-2', 'i-1'] }),
+    BatchGetDeploymentTargets: (input) => ({
+      deploymentTargets: (input.targetIds as string[]).map((id) => ({
+        instanceTarget: target(
+          id,
+          calls.filter((c) => c.name === 'GetDeployment').length >= 3 ? 'Succeeded' : 'InProgress',
+        ),
+      })),
+    }),
+  });
+  const { engine } = engineWith(client);
+  const progress: Array<{ status: string; percent?: number }> = [];
+  const result = await watchDeployment(engine, {
+    deploymentId: 'd-T',
+    timeoutMs: 10_000,
+    onProgress: ({ status, percent }) =>
+      progress.push({ status, ...(percent !== undefined ? { percent } : {}) }),
+  });
+  assert.deepEqual(
+    result.instances.map((instance) => [instance.instanceId, instance.status, instance.role]),
+    [
+      ['i-1', 'Succeeded', undefined],
+      ['i-2', 'Succeeded', undefined],
+    ],
+  );
+  const [beforeInstall, validate] = result.instances[0]!.events;
+  assert.equal(beforeInstall?.name, 'BeforeInstall');
+  assert.equal(beforeInstall?.durationMs, 2500);
+  assert.equal(validate?.status, 'Succeeded');
+  assert.deepEqual(progress, [
+    { status: 'InProgress', percent: 0 },
+    { status: 'InProgress', percent: 50 },
+    { status: 'Succeeded', percent: 100 },
+  ]);
+  // The timeline came from the watch's own checks: no extra listing after the end.
+  const last = calls.at(-1);
+  assert.equal(last?.name, 'BatchGetDeploymentTargets');
+});
+
+test('a failed deployment error carries the timeline of every instance, not only the failed ones', async () => {
+  const healthy = target('i-0aaaaaaaaaaaaaaaa', 'Succeeded');
+  const { client } = fakeCodeDeploy({
+    GetDeployment: () => ({
+      deploymentInfo: {
+        deploymentId: 'd-G',
+        status: 'Failed',
+        errorInformation: { code: 'HEALTH_CONSTRAINTS' },
+      },
+    }),
+    ListDeploymentTargets: () => ({ targetIds: ['i-0123456789abcdef0', 'i-0aaaaaaaaaaaaaaaa'] }),
+    BatchGetDeploymentTargets: () => ({
+      deploymentTargets: [{ instanceTarget: failedTarget }, { instanceTarget: healthy }],
+    }),
+  });
+  await assert.rejects(
+    watchDeployment(engineWith(client).engine, { deploymentId: 'd-G', timeoutMs: 10_000 }),
+    (error: unknown) => {
+      assert.ok(error instanceof DeploymentFailedError);
+      assert.deepEqual(
+        error.instances.map((instance) => [instance.instanceId, instance.status]),
+        [
+          ['i-0123456789abcdef0', 'Failed'],
+          ['i-0aaaaaaaaaaaaaaaa', 'Succeeded'],
+        ],
+      );
+      const failedEvent = error.instances[0]!.events.find((event) => event.status === 'Failed');
+      assert.equal(failedEvent?.scriptName, 'scripts/validate.sh');
+      assert.equal(error.failedEvents.length, 1, 'only the failed instance is a failure');
+      return true;
+    },
+  );
+});
+
+/** A deployment that runs until cancelled; StopDeployment makes it Stopped with a linked rollback. */
+function cancellable(options: { rollbackStatus?: string; stopError?: Error } = {}) {
+  const controller = new AbortController();
+  let stopped = false;
+  let looks = 0;
+  const fake = fakeCodeDeploy({
+    GetDeployment: (input) => {
+      if (input.deploymentId === 'd-RB')
+        return { deploymentInfo: { deploymentId: 'd-RB', status: options.rollbackStatus ?? 'InProgress' } };
+      if (++looks === 3) controller.abort(new Error('cancelled by SIGINT'));
+      return {
+        deploymentInfo: stopped
+          ? { deploymentId: 'd-K', status: 'Stopped', rollbackInfo: { rollbackDeploymentId: 'd-RB' } }
+          : { deploymentId: 'd-K', status: 'InProgress' },
+      };
+    },
+    ListDeploymentTargets: () => ({ targetIds: ['i-1'] }),
+    BatchGetDeploymentTargets: () => ({
+      deploymentTargets: [{ instanceTarget: target('i-1', stopped ? 'Skipped' : 'InProgress') }],
+    }),
+    StopDeployment: () => {
+      if (options.stopError) throw options.stopError;
+      stopped = true;
+      return { status: 'Pending' };
+    },
+  });
+  const reporter = new MemoryReporter();
+  const engine = createCodeDeployEngine({
+    credentials: {
+      region: 'eu-west-1',
+      provider: async () => ({ accessKeyId: 'AKIA', secretAccessKey: 'x' }),
+    },
+    env: {},
+    reporter,
+    signal: controller.signal,
+    clients: { codedeploy: fake.client },
+    schedule: { initialMs: 2, maxMs: 5, growth: 1 },
+  });
+  return { ...fake, engine, reporter };
+}
+
+test('cancelled without stopOnCancel: the deployment is left running and the error says how to watch it', async () => {
+  const { engine, calls } = cancellable();
+  await assert.rejects(
+    watchDeployment(engine, { deploymentId: 'd-K', timeoutMs: 10_000 }),
+    (error: unknown) => {
+      assert.ok(error instanceof DeploymentCancelledError);
+      assert.equal(error.stopped, false);
+      assert.equal(error.deploymentId, 'd-K');
+      assert.match(
+        error.message,
+        /deployment d-K continues in AWS .*watch it with: aws deploy get-deployment --deployment-id d-K --region eu-west-1$/,
+      );
+      assert.match(error.fix ?? '', /aws deploy stop-deployment --deployment-id d-K --auto-rollback-enabled/);
+      assert.equal(error.instances[0]?.instanceId, 'i-1');
+      return true;
+    },
+  );
+  assert.ok(!calls.some((call) => call.name === 'StopDeployment'));
+});
+
+test('cancelled with stopOnCancel: StopDeployment with rollback, waits for Stopped, reports the rollback', async () => {
+  const { engine, calls } = cancellable({ rollbackStatus: 'Succeeded' });
+  await assert.rejects(
+    watchDeployment(engine, {
+      deploymentId: 'd-K',
+      timeoutMs: 10_000,
+      stopOnCancel: true,
+      cancelGraceMs: 2_000,
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof DeploymentCancelledError);
+      assert.equal(error.stopped, true);
+      assert.equal(error.lastStatus, 'Stopped');
+      assert.deepEqual(error.rollback, { deploymentId: 'd-RB', status: 'Succeeded' });
+      assert.equal(
+        error.message,
+        'The run was cancelled: deployment d-K was stopped and rolled back (rollback deployment d-RB succeeded).',
+      );
+      assert.equal(error.instances[0]?.status, 'Skipped', 'the timeline is fetched after the stop');
+      return true;
+    },
+  );
+  assert.deepEqual(calls.find((call) => call.name === 'StopDeployment')?.input, {
+    deploymentId: 'd-K',
+    autoRollbackEnabled: true,
+  });
+
+  const running = cancellable({ rollbackStatus: 'InProgress' });
+  await assert.rejects(
+    watchDeployment(running.engine, { deploymentId: 'd-K', timeoutMs: 10_000, stopOnCancel: true }),
+    /deployment d-K was stopped and is being rolled back by deployment d-RB \(InProgress\); watch it with: aws deploy get-deployment --deployment-id d-RB --region eu-west-1/,
+  );
+});
+
+test('cancelled with stopOnCancel after the deployment finished, or when stopping is refused', async () => {
+  const done = cancellable({
+    stopError: serviceError(
+      'DeploymentAlreadyCompletedException',
+      'The deployment d-K has already completed.',
+    ),
+  });
+  await assert.rejects(
+    watchDeployment(done.engine, { deploymentId: 'd-K', timeoutMs: 10_000, stopOnCancel: true }),
+    (error: unknown) => {
+      assert.ok(error instanceof DeploymentCancelledError);
+      assert.equal(error.stopped, false);
+      assert.match(error.message, /had already finished .*nothing to stop/);
+      return true;
+    },
+  );
+  const denied = cancellable({
+    stopError: serviceError('AccessDeniedException', 'not authorized to StopDeployment'),
+  });
+  await assert.rejects(
+    watchDeployment(denied.engine, { deploymentId: 'd-K', timeoutMs: 10_000, stopOnCancel: true }),
+    (error: unknown) => {
+      assert.ok(error instanceof DeploymentCancelledError);
+      assert.equal(error.stopped, false);
+      assert.match(
+        error.message,
+        /stopping deployment d-K failed \(not authorized to StopDeployment\); it continues in AWS/,
+      );
+      assert.match(error.fix ?? '', /aws deploy stop-deployment --deployment-id d-K/);
+      return true;
+    },
+  );
 });

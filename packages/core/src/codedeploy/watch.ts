@@ -10,8 +10,20 @@ import {
 import { awsErrorCode, awsErrorMessage } from '../aws/aws-errors';
 import { poll } from '../aws/poll';
 import type { CodeDeployEngine } from './context';
-import { deploymentFailure, describeOverview, failedEventsOf, type RollbackOutcome } from './diagnostics';
-import { DeploymentTimeoutError, howToWatchDeployment, type DeploymentFailedError } from './errors';
+import {
+  deploymentFailure,
+  describeOverview,
+  failedEventsOf,
+  overviewPercent,
+  type RollbackOutcome,
+} from './diagnostics';
+import {
+  DeploymentCancelledError,
+  DeploymentTimeoutError,
+  howToWatchDeployment,
+  type DeploymentFailedError,
+} from './errors';
+import { instanceTimelines, type InstanceTimeline } from './timeline';
 
 export interface WatchOptions {
   deploymentId: string;
@@ -26,6 +38,25 @@ export interface WatchOptions {
   stopOnTimeout?: boolean;
   /** From the deployment group, for messages. */
   terminationWaitMinutes?: number;
+  /**
+   * When the engine's signal aborts (the run is cancelled): StopDeployment with automatic rollback and wait up
+   * to `cancelGraceMs` for it to stop, instead of leaving it running. Either way DeploymentCancelledError says
+   * which happened.
+   */
+  stopOnCancel?: boolean;
+  /** How long a cancelled run waits for the stop to take effect (default 6 s: CI agents kill soon after). */
+  cancelGraceMs?: number;
+  /** Told whenever the deployment's status or instance counts change. */
+  onProgress?: (progress: DeploymentProgress) => void;
+}
+
+export interface DeploymentProgress {
+  deploymentId: string;
+  status: string;
+  /** Share of instances done, 0-100; undefined until CodeDeploy has counted them. */
+  percent?: number;
+  /** "50% of 2 instances (1 succeeded, 1 in progress)". */
+  overview?: string;
 }
 
 export type WatchOutcome = 'succeeded' | 'rerouted';
@@ -34,6 +65,8 @@ export interface WatchResult {
   deploymentId: string;
   outcome: WatchOutcome;
   info: DeploymentInfo;
+  /** Every instance's lifecycle timeline at the end (fetched by the last check, not polled again). */
+  instances: InstanceTimeline[];
 }
 
 const terminalStatuses = new Set(['Succeeded', 'Failed', 'Stopped']);
@@ -41,6 +74,11 @@ const terminalStatuses = new Set(['Succeeded', 'Failed', 'Stopped']);
 const targetBatch = 25;
 /** How long a failed deployment's rollback is followed before the failure is reported without its outcome. */
 const rollbackWaitMs = 30_000;
+/**
+ * Azure Pipelines sends SIGINT, SIGTERM 7.5 s later and kills 2.5 s after that; GitHub Actions allows 7.5 s
+ * too. Waiting 6 s for the stop leaves time to report before the kill.
+ */
+const defaultCancelGraceMs = 6_000;
 /** Lifecycle events are fetched every this many checks when nothing else says they changed. */
 const eventsEvery = 3;
 /** Target ids are listed again every this many target refreshes (green instances appear later). */
@@ -178,14 +216,18 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
   // progress costs about one extra call per three checks.
   let targetIds: string[] = [];
   let checksSinceListing = 0;
+  // The last targets fetched: the timeline in the result and in every error, without polling again.
+  let latestTargets: InstanceTarget[] = [];
   const refreshTargets = async (relist: boolean) => {
     if (relist || targetIds.length === 0 || ++checksSinceListing >= relistEvery) {
       targetIds = await listTargetIds(engine, deploymentId);
       checksSinceListing = 0;
     }
     if (targetIds.length === 0) return;
-    if (renderer.render(await getTargets(engine, deploymentId, targetIds))) lastOutput = clock.now();
+    latestTargets = await getTargets(engine, deploymentId, targetIds);
+    if (renderer.render(latestTargets)) lastOutput = clock.now();
   };
+  const timelines = () => instanceTimelines(latestTargets);
   const continueDeployment = async (waitType: 'READY_WAIT' | 'TERMINATION_WAIT') => {
     try {
       await engine.codedeploy.send(
@@ -235,6 +277,13 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
         const busy = status === 'InProgress' || status === 'Ready' || terminalStatuses.has(status);
         const statusChanged = status !== previousStatus;
         previousStatus = status;
+        if (options.onProgress && (overviewChanged || statusChanged)) {
+          const progress: DeploymentProgress = { deploymentId, status };
+          const percent = overviewPercent(info.deploymentOverview);
+          if (percent !== undefined) progress.percent = percent;
+          if (overview !== undefined) progress.overview = overview;
+          options.onProgress(progress);
+        }
         if (
           busy &&
           (overviewChanged || statusChanged || attempt % eventsEvery === 0 || terminalStatuses.has(status))
@@ -288,28 +337,32 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
       },
     });
   } catch (error) {
+    // Any error once the run is cancelled is the cancel's doing (the poll's WaitAbortedError, a cut sleep).
+    if (engine.signal?.aborted) throw await cancelled(engine, options, lastStatus, latestTargets);
     if (!(error instanceof WatchTimedOut)) throw error;
-    throw await timedOut(engine, options, error);
+    await refreshTargets(true).catch(() => undefined);
+    throw await timedOut(engine, options, error, timelines());
   }
 
   if (result.outcome === 'succeeded') {
     reporter.info(`Deployment ${deploymentId} succeeded.`);
-    return { deploymentId, outcome: 'succeeded', info: result.info };
+    return { deploymentId, outcome: 'succeeded', info: result.info, instances: timelines() };
   }
   if (result.outcome === 'rerouted') {
     reporter.info(
       `Deployment ${deploymentId}: traffic is on the green instances; finishing now as asked. The blue instances are terminated later ` +
         `(after ${options.terminationWaitMinutes ?? "the group's"} min), and the deployment reports Succeeded then.`,
     );
-    return { deploymentId, outcome: 'rerouted', info: result.info };
+    return { deploymentId, outcome: 'rerouted', info: result.info, instances: timelines() };
   }
-  throw await failureOf(engine, result.info);
+  throw await failureOf(engine, result.info, latestTargets);
 }
 
 async function timedOut(
   engine: CodeDeployEngine,
   options: WatchOptions,
   timeout: WatchTimedOut,
+  instances: InstanceTimeline[],
 ): Promise<DeploymentTimeoutError> {
   const { deploymentId } = options;
   const minutes = Math.max(1, Math.round(timeout.elapsedMs / 60_000));
@@ -325,6 +378,7 @@ async function timedOut(
         true,
         `Deployment ${deploymentId} did not finish within ${minutes} min (last status ${timeout.lastStatus ?? 'unknown'}), so Keyless STOPPED it with automatic rollback (--stop-on-timeout; ${stop.status ?? 'Pending'}${stop.statusMessage ? `: ${stop.statusMessage}` : ''}).`,
         `Find out why it was slow (a hook that hangs keeps its lifecycle event open until it times out), then deploy again; ${watch}.`,
+        instances,
       );
     } catch (error) {
       if (awsErrorCode(error) !== 'DeploymentAlreadyCompletedException') {
@@ -334,6 +388,7 @@ async function timedOut(
           false,
           `Deployment ${deploymentId} did not finish within ${minutes} min and stopping it failed (${awsErrorMessage(error)}); it is STILL IN PROGRESS.`,
           `Stop it yourself if needed (aws deploy stop-deployment --deployment-id ${deploymentId} --auto-rollback-enabled); ${watch}.`,
+          instances,
         );
       }
     }
@@ -344,23 +399,165 @@ async function timedOut(
     false,
     `Stopped waiting for deployment ${deploymentId} after ${minutes} min (last status ${timeout.lastStatus ?? 'unknown'}); it is STILL IN PROGRESS.`,
     `${watch[0]!.toUpperCase()}${watch.slice(1)}; raise --timeout if it regularly takes this long, or pass --stop-on-timeout to stop it with rollback.`,
+    instances,
   );
 }
 
-/** Collects the failed instances' diagnostics and the rollback's outcome (followed briefly) for the error. */
+/**
+ * The run was cancelled mid-wait. Without stopOnCancel the deployment is left to CodeDeploy and the error
+ * says how to follow it; with it, StopDeployment(autoRollbackEnabled) and a short wait, bounded because the
+ * CI agent kills the process seconds after cancelling (the engine's signal is already aborted, so none of
+ * these calls use it).
+ */
+async function cancelled(
+  engine: CodeDeployEngine,
+  options: WatchOptions,
+  lastStatus: string | undefined,
+  lastTargets: InstanceTarget[],
+): Promise<DeploymentCancelledError> {
+  const { deploymentId } = options;
+  const { region } = engine;
+  const watch = `aws deploy get-deployment --deployment-id ${deploymentId} --region ${region}`;
+  const stopCommand = `aws deploy stop-deployment --deployment-id ${deploymentId} --auto-rollback-enabled --region ${region}`;
+  const timelines = async () => {
+    try {
+      return instanceTimelines(await deploymentTargets(engine, deploymentId));
+    } catch {
+      return instanceTimelines(lastTargets);
+    }
+  };
+  const status = async (id: string) =>
+    (await engine.codedeploy.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo ?? {};
+
+  if (!options.stopOnCancel) {
+    return new DeploymentCancelledError(
+      deploymentId,
+      false,
+      lastStatus,
+      undefined,
+      `The run was cancelled; deployment ${deploymentId} continues in AWS (last status ${lastStatus ?? 'unknown'}); watch it with: ${watch}`,
+      `To stop it and roll back: ${stopCommand}`,
+      instanceTimelines(lastTargets),
+    );
+  }
+
+  try {
+    await engine.codedeploy.send(new StopDeploymentCommand({ deploymentId, autoRollbackEnabled: true }));
+  } catch (error) {
+    if (awsErrorCode(error) === 'DeploymentAlreadyCompletedException') {
+      const final = await status(deploymentId).catch(() => ({}) as DeploymentInfo);
+      return new DeploymentCancelledError(
+        deploymentId,
+        false,
+        final.status ?? lastStatus,
+        undefined,
+        `The run was cancelled, but deployment ${deploymentId} had already finished (${final.status ?? 'completed'}); there was nothing to stop.`,
+        `Check the outcome: ${watch}`,
+        await timelines(),
+      );
+    }
+    return new DeploymentCancelledError(
+      deploymentId,
+      false,
+      lastStatus,
+      undefined,
+      `The run was cancelled and stopping deployment ${deploymentId} failed (${awsErrorMessage(error)}); it continues in AWS; watch it with: ${watch}`,
+      `Stop it yourself: ${stopCommand}`,
+      instanceTimelines(lastTargets),
+    );
+  }
+  engine.reporter.info(
+    `The run was cancelled: stopping deployment ${deploymentId} with automatic rollback (StopDeployment).`,
+  );
+
+  let info: DeploymentInfo = {};
+  let terminalLooks = 0;
+  try {
+    info = await poll<DeploymentInfo>({
+      timeoutMs: options.cancelGraceMs ?? defaultCancelGraceMs,
+      clock: engine.clock,
+      schedule: engine.schedule,
+      refreshCredentials: engine.refreshCredentials,
+      onTimeout: () => new Error('still stopping'),
+      check: async () => {
+        const current = await status(deploymentId);
+        info = current;
+        if (terminalStatuses.has(current.status ?? '')) terminalLooks++;
+        // CodeDeploy links the rollback a moment after Stopped: look once more before concluding there is none.
+        const settled =
+          terminalLooks > 0 &&
+          (current.rollbackInfo?.rollbackDeploymentId !== undefined || terminalLooks > 1);
+        return settled ? { done: true, value: current } : { done: false, status: current.status };
+      },
+    });
+  } catch {
+    // Out of time: report what was seen last.
+  }
+  const finalStatus = info.status ?? lastStatus;
+  const rollbackId = info.rollbackInfo?.rollbackDeploymentId;
+  const rollback = rollbackId
+    ? {
+        deploymentId: rollbackId,
+        ...(await status(rollbackId).then(
+          (rolled) => (rolled.status ? { status: rolled.status } : {}),
+          () => ({}),
+        )),
+      }
+    : undefined;
+  const instances = await timelines();
+  if (finalStatus !== 'Stopped') {
+    return new DeploymentCancelledError(
+      deploymentId,
+      true,
+      finalStatus,
+      rollback,
+      `The run was cancelled, so Keyless asked CodeDeploy to stop deployment ${deploymentId} with automatic rollback; it was still ${finalStatus ?? 'stopping'} when the run had to end; watch it with: ${watch}`,
+      'Check that it ends Stopped and that the rollback deployment succeeds before deploying again.',
+      instances,
+    );
+  }
+  const watchRollback = (id: string) =>
+    `watch it with: aws deploy get-deployment --deployment-id ${id} --region ${region}`;
+  const outcome = !rollback
+    ? `was stopped; CodeDeploy started no automatic rollback (${info.rollbackInfo?.rollbackMessage ?? 'it only rolls back to an earlier successful revision'}), so instances may run a partial revision`
+    : rollback.status === 'Succeeded'
+      ? `was stopped and rolled back (rollback deployment ${rollback.deploymentId} succeeded)`
+      : rollback.status === 'Failed' || rollback.status === 'Stopped'
+        ? `was stopped, but its rollback deployment ${rollback.deploymentId} ${rollback.status.toLowerCase()}; ${watchRollback(rollback.deploymentId)}`
+        : `was stopped and is being rolled back by deployment ${rollback.deploymentId} (${rollback.status ?? 'starting'}); ${watchRollback(rollback.deploymentId)}`;
+  return new DeploymentCancelledError(
+    deploymentId,
+    true,
+    finalStatus,
+    rollback,
+    `The run was cancelled: deployment ${deploymentId} ${outcome}.`,
+    rollback && rollback.status !== 'Succeeded'
+      ? 'Make sure the rollback ends Succeeded before deploying again.'
+      : 'Deploy again when ready.',
+    instances,
+  );
+}
+
+/**
+ * Collects the failed instances' diagnostics and the rollback's outcome (followed briefly) for the error.
+ * `targets`, when given, are the deployment's targets as just fetched (the watch's last check); otherwise
+ * they are fetched here.
+ */
 export async function failureOf(
   engine: CodeDeployEngine,
   info: DeploymentInfo,
+  targets?: InstanceTarget[],
 ): Promise<DeploymentFailedError> {
   const deploymentId = info.deploymentId ?? '';
-  let failedTargets: InstanceTarget[] = [];
-  try {
-    failedTargets = await deploymentTargets(engine, deploymentId, ['Failed']);
-  } catch (error) {
-    engine.reporter.debug(
-      `could not list the failed instances of ${deploymentId}: ${awsErrorMessage(error)}`,
-    );
+  let allTargets: InstanceTarget[] = targets ?? [];
+  if (targets === undefined || targets.length === 0) {
+    try {
+      allTargets = await deploymentTargets(engine, deploymentId);
+    } catch (error) {
+      engine.reporter.debug(`could not list the instances of ${deploymentId}: ${awsErrorMessage(error)}`);
+    }
   }
+  const failedTargets = allTargets.filter((target) => target.status === 'Failed');
   let rollback: RollbackOutcome | undefined;
   let rollbackId = info.rollbackInfo?.rollbackDeploymentId;
   if (!rollbackId) {
@@ -399,5 +596,11 @@ export async function failureOf(
       // Still running after the grace period: reported as such.
     }
   }
-  return deploymentFailure(info, failedEventsOf(failedTargets), rollback, engine.region);
+  return deploymentFailure(
+    info,
+    failedEventsOf(failedTargets),
+    rollback,
+    engine.region,
+    instanceTimelines(allTargets),
+  );
 }

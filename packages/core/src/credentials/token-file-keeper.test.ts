@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MemoryReporter } from '../report/reporter';
@@ -65,5 +67,29 @@ describe('TokenFileKeeper', () => {
       TokenFileKeeper.start(source, { reporter: new MemoryReporter() }),
       /temporary failure/,
     );
+  });
+
+  it('writes an exact path when given one, and stop() removes only that file (or keeps it for a hand-over)', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'keyless-keeper-path-'));
+    try {
+      const path = join(directory, 'agent-token.jwt');
+      const source = new ShortLivedTokens();
+      const keeper = await TokenFileKeeper.start(source, { reporter: new MemoryReporter(), path });
+      assert.equal(keeper.path, path);
+      assert.equal((await stat(path)).mode & 0o777, 0o600);
+      assert.match(await readFile(path, 'utf8'), /^[\w-]+\.[\w-]+\.[\w-]*$/);
+      await keeper.stop({ keepFile: true });
+      const kept = await readFile(path, 'utf8');
+      await delay(1_200);
+      assert.equal(await readFile(path, 'utf8'), kept, 'a stopped keeper no longer rewrites the file');
+
+      const second = await TokenFileKeeper.start(source, { reporter: new MemoryReporter(), path });
+      assert.notEqual(await readFile(path, 'utf8'), kept, 'the next keeper takes over with a fresh token');
+      await second.stop();
+      assert.deepEqual(await readdir(directory), [], 'only the file is removed, not its directory');
+      assert.ok((await stat(directory)).isDirectory());
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });

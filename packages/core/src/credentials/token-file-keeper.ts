@@ -1,6 +1,6 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Reporter } from '../report/reporter';
 import type { TokenSource } from './types';
 
@@ -8,6 +8,11 @@ export interface TokenFileKeeperOptions {
   reporter: Reporter;
   /** Parent of the private directory; default os.tmpdir(). */
   directory?: string;
+  /**
+   * Write exactly this file instead of `token.jwt` in a new private directory (its directory must exist and
+   * should be private to the job, e.g. the agent's temp directory). stop() then removes only the file.
+   */
+  path?: string;
   now?: () => number;
   /** Never refresh more often than this (default 1 s). */
   minimumRefreshMs?: number;
@@ -34,12 +39,15 @@ export class TokenFileKeeper {
     readonly directory: string,
     readonly path: string,
     private readonly options: TokenFileKeeperOptions,
+    /** True when the directory was created for this keeper (and so is removed with it). */
+    private readonly ownsDirectory: boolean,
   ) {}
 
   /** Fetches the first token, writes it, and starts refreshing. Throws the token source's error if the first fetch fails. */
   static async start(source: TokenSource, options: TokenFileKeeperOptions): Promise<TokenFileKeeper> {
-    const directory = await mkdtemp(join(options.directory ?? tmpdir(), 'keyless-token-'));
-    const keeper = new TokenFileKeeper(source, directory, join(directory, 'token.jwt'), options);
+    const keeper = options.path
+      ? new TokenFileKeeper(source, dirname(options.path), options.path, options, false)
+      : await TokenFileKeeper.inPrivateDirectory(source, options);
     try {
       const delay = await keeper.writeToken();
       keeper.schedule(delay);
@@ -48,6 +56,14 @@ export class TokenFileKeeper {
       throw error;
     }
     return keeper;
+  }
+
+  private static async inPrivateDirectory(
+    source: TokenSource,
+    options: TokenFileKeeperOptions,
+  ): Promise<TokenFileKeeper> {
+    const directory = await mkdtemp(join(options.directory ?? tmpdir(), 'keyless-token-'));
+    return new TokenFileKeeper(source, directory, join(directory, 'token.jwt'), options, true);
   }
 
   /** The environment a child needs to assume `roleArn` by itself from this file. */
@@ -59,12 +75,17 @@ export class TokenFileKeeper {
     };
   }
 
-  /** Stops refreshing and removes the file and its directory. */
-  async stop(): Promise<void> {
+  /**
+   * Stops refreshing and removes the file (and its private directory). `keepFile` leaves the current token in
+   * place, for a hand-over to another process that keeps refreshing it.
+   */
+  async stop(options: { keepFile?: boolean } = {}): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.refreshing?.catch(() => undefined);
-    await rm(this.directory, { recursive: true, force: true });
+    if (options.keepFile) return;
+    if (this.ownsDirectory) await rm(this.directory, { recursive: true, force: true });
+    else await rm(this.path, { force: true });
   }
 
   private schedule(delayMs: number): void {
