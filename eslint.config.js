@@ -35,8 +35,9 @@ export default tseslint.config(
     },
   },
   {
-    // The bin shim is plain CommonJS by necessity (it loads the bundled CLI).
-    files: ['**/*.cjs'],
+    // The bin shim is plain CommonJS by necessity (it loads the bundled CLI); so is the sample app, which runs
+    // on an EC2 instance with nothing but Node.js.
+    files: ['**/*.cjs', 'examples/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { require: 'readonly', __dirname: 'readonly', module: 'writable' },

@@ -26,3 +26,13 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// The Azure DevOps extension's task bundles and tfx staging root (packages/azure-pipelines/dist).
+const { buildExtension, BuildError } = await import('../packages/azure-pipelines/build.mjs');
+try {
+  await buildExtension();
+} catch (error) {
+  if (!(error instanceof BuildError)) throw error;
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+}

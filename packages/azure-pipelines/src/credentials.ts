@@ -27,16 +27,26 @@ export class NoCredentialsConfiguredError extends KeylessError {
   readonly code = 'NoCredentialsConfigured';
 }
 
+/** Region, session duration, session name and pipeline variables: what every credential mode shares. */
+export type CommonCredentialOptions = Omit<CredentialOptions, 'provider'>;
+
 /**
  * Where this task's AWS credentials come from, decided explicitly and in this order: the `awsCredentials`
  * service connection (its scheme and authMode name the mode); without one, the `AWS.*` pipeline variables an
  * earlier step set (the blog's script, or our AWSCredentials task); otherwise a clear error. There is never an
  * implicit guess such as the SDK's default chain: a misconfigured pipeline fails here, saying what to set.
+ * A task with its own credential inputs (AWSCredentials) passes `withoutConnection`, which then replaces the
+ * `AWS.*` variables.
  */
-export function credentialOptionsForTask(inputs: TaskInputs, taskName: string): CredentialOptions {
+export function credentialOptionsForTask(
+  inputs: TaskInputs,
+  taskName: string,
+  withoutConnection?: (base: CommonCredentialOptions) => CredentialOptions,
+): CredentialOptions {
   const base = commonOptions(inputs);
   const connectionId = inputs.optional('awsCredentials');
   if (connectionId !== undefined) return { ...base, ...fromServiceConnection(connectionId, taskName, base) };
+  if (withoutConnection) return withoutConnection(base);
 
   const variables = readPipelineVariables();
   if (variables['AWS.AccessKeyID'] !== undefined || variables['AWS.SecretAccessKey'] !== undefined) {
@@ -57,7 +67,7 @@ export function credentialOptionsForTask(inputs: TaskInputs, taskName: string): 
 }
 
 /** Region, session duration and endpoint settings every task shares. */
-function commonOptions(inputs: TaskInputs): Omit<CredentialOptions, 'provider'> {
+function commonOptions(inputs: TaskInputs): CommonCredentialOptions {
   const variables = readPipelineVariables();
   const durationVariable = tl.getVariable('aws.rolecredential.maxduration');
   const durationSeconds =
@@ -83,10 +93,7 @@ function fromServiceConnection(
       'Check the connection exists in Project settings → Service connections and that this pipeline is allowed to use it.',
     );
   }
-  const parameter = (key: string): string | undefined => {
-    const value = tl.getEndpointAuthorizationParameter(id, key, true)?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
+  const parameter = (key: string): string | undefined => endpointParameter(id, key);
   const region = base.region ?? parameter('region');
   const durationSeconds = connectionDuration(parameter('sessionDuration'), id) ?? base.durationSeconds;
   const common = { region, durationSeconds, sessionName: base.sessionName ?? parameter('roleSessionName') };
@@ -98,7 +105,7 @@ function fromServiceConnection(
       accessKeyId: parameter('username'),
       secretAccessKey: parameter('password'),
       sessionToken: parameter('sessionToken'),
-      roleArn: parameter('assumeRoleArn'),
+      roleArn: parameter('roleArn') ?? parameter('assumeRoleArn'),
       externalId: parameter('externalId'),
     };
   }
@@ -117,10 +124,7 @@ function fromServiceConnection(
         provider: 'azure-devops',
         roleArn,
         serviceConnectionId: id,
-        oidcRequestUri: tl.getVariable('System.OidcRequestUri'),
-        systemAccessToken:
-          tl.getVariable('System.AccessToken') ??
-          tl.getEndpointAuthorizationParameter('SYSTEMVSSCONNECTION', 'AccessToken', true),
+        ...azureDevOpsOidcRequest(),
       };
     case 'azuremanagedidentity':
       return {
@@ -140,6 +144,43 @@ function fromServiceConnection(
   }
 }
 
+/**
+ * Where and with what the job asks Azure DevOps for an OIDC token: System.OidcRequestUri and System.AccessToken
+ * (or the SystemVssConnection token, so classic pipelines need no "allow scripts to access the OAuth token").
+ */
+export function azureDevOpsOidcRequest(): { oidcRequestUri?: string; systemAccessToken?: string } {
+  return {
+    oidcRequestUri: tl.getVariable('System.OidcRequestUri'),
+    // The connection first: task-lib's getVariable debug-prints the value of the secret variable it returns.
+    systemAccessToken:
+      endpointParameter('SYSTEMVSSCONNECTION', 'AccessToken') ?? tl.getVariable('System.AccessToken'),
+  };
+}
+
+/**
+ * One authorization parameter of a service connection, read from the endpoint's JSON: task-lib's
+ * getEndpointAuthorizationParameter writes every value it returns to the debug log, secret ones included.
+ */
+function endpointParameter(id: string, key: string): string | undefined {
+  const authorization = tl.getEndpointAuthorization(id, true);
+  const parameters = authorization?.parameters ?? {};
+  const name = Object.keys(parameters).find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+  const value = (
+    authorization
+      ? name === undefined
+        ? undefined
+        : parameters[name]
+      : tl.getEndpointAuthorizationParameter(id, key, true)
+  )?.trim();
+  if (value !== undefined && value !== '') return value;
+  // Non-secret settings (mode, role, audience, region) may be endpoint data rather than authorization
+  // parameters: the agent masks every authorization parameter, and a role ARN or region masked in every log
+  // line helps nobody. Data is not secret, so task-lib's debug print of it is harmless.
+  if (id === 'SYSTEMVSSCONNECTION') return undefined;
+  const data = tl.getEndpointDataParameter(id, key, true)?.trim();
+  return data === undefined || data === '' ? undefined : data;
+}
+
 function connectionDuration(value: string | undefined, id: string): number | undefined {
   if (value === undefined) return undefined;
   const seconds = /^\d+$/.test(value) ? Number(value) : Number.NaN;
@@ -152,11 +193,16 @@ function connectionDuration(value: string | undefined, id: string): number | und
   return seconds;
 }
 
-/** The `AWS.*` variables, read through task-lib so secret ones (not exported to the environment) are found too. */
+/**
+ * The `AWS.*` variables. A public one (the blog's script sets them without issecret) is read straight from the
+ * environment: tl.getVariable debug-prints every value it returns, and a public secret key would reach the log
+ * unmasked. Secret ones are not in the environment, so they come from task-lib's vault (the agent masks those).
+ */
 export function readPipelineVariables(): Record<string, string | undefined> {
   const variables: Record<string, string | undefined> = {};
   for (const name of pipelineCredentialVariables) {
-    const value = tl.getVariable(name)?.trim();
+    const publicValue = process.env[name.replace(/\./g, '_').toUpperCase()];
+    const value = (publicValue || tl.getVariable(name))?.trim();
     if (value) variables[name] = value;
   }
   return variables;

@@ -1,4 +1,9 @@
-import { isKeylessError, resolveCredentials, type ResolvedCredentials } from '@keyless/core';
+import {
+  isKeylessError,
+  resolveCredentials,
+  type CredentialOptions,
+  type ResolvedCredentials,
+} from '@keyless/core';
 import { credentialOptionsForTask } from './credentials';
 import { TaskInputs } from './inputs';
 import { TaskReporter } from './reporter';
@@ -27,6 +32,11 @@ export interface TaskOutcome {
   message: string;
 }
 
+export interface RunTaskOptions {
+  /** How `credentials()` builds its options; default credentialOptionsForTask (connection, else AWS.* variables). */
+  credentialOptions?: (inputs: TaskInputs, taskName: string) => CredentialOptions;
+}
+
 /**
  * Runs a task body and reports its end exactly once with `task.complete`: success, success with issues, or a
  * failure whose message names the cause and the fix (never a stack trace; that goes to the debug log). The
@@ -36,6 +46,7 @@ export interface TaskOutcome {
 export async function runTask(
   name: string,
   body: (context: TaskContext) => Promise<TaskOutcome>,
+  options: RunTaskOptions = {},
 ): Promise<void> {
   const reporter = new TaskReporter();
   const controller = new AbortController();
@@ -57,25 +68,30 @@ export async function runTask(
     env: process.env,
     cwd,
     signal: controller.signal,
-    credentials: () => (resolved ??= resolveTaskCredentials(name, inputs, reporter, cwd)),
+    credentials: () =>
+      (resolved ??= resolveTaskCredentials(
+        (options.credentialOptions ?? credentialOptionsForTask)(inputs, name),
+        reporter,
+        cwd,
+      )),
     progress: (percent, operation) => reporter.progress(percent, operation),
     summary: (title, markdown) => uploadSummary(title, markdown, (text) => reporter.secrets.mask(text)),
   };
 
   let completed = false;
-  const complete = (result: tl.TaskResult, message: string) => {
+  const complete = (result: 'Succeeded' | 'SucceededWithIssues' | 'Failed', message: string) => {
     if (completed) return;
     completed = true;
-    tl.setResult(result, reporter.secrets.mask(message));
+    // task.complete directly rather than tl.setResult: setResult also logs the message as an issue, and our
+    // failures already logged theirs (cause, then fix) in that order.
+    tl.command('task.complete', { result }, reporter.secrets.mask(message));
   };
   try {
     const outcome = await body(context);
-    complete(
-      outcome.result === 'Succeeded' ? tl.TaskResult.Succeeded : tl.TaskResult.SucceededWithIssues,
-      outcome.message,
-    );
+    if (outcome.result === 'SucceededWithIssues') reporter.warn(outcome.message);
+    complete(outcome.result, outcome.message);
   } catch (error) {
-    complete(tl.TaskResult.Failed, describeFailure(name, error, reporter));
+    complete('Failed', describeFailure(name, error, reporter));
   } finally {
     process.off('SIGINT', cancel);
     process.off('SIGTERM', cancel);
@@ -84,22 +100,22 @@ export async function runTask(
 }
 
 async function resolveTaskCredentials(
-  name: string,
-  inputs: TaskInputs,
+  options: CredentialOptions,
   reporter: TaskReporter,
   cwd: string,
 ): Promise<ResolvedCredentials> {
-  const options = credentialOptionsForTask(inputs, name);
   // Announce every credential we were handed before anything can print it.
   for (const secret of [
     options.accessKeyId,
     options.secretAccessKey,
     options.sessionToken,
     options.systemAccessToken,
+    options.pipelineVariables?.['AWS.AccessKeyID'],
+    options.pipelineVariables?.['AWS.SecretAccessKey'],
+    options.pipelineVariables?.['AWS.SessionToken'],
   ])
     reporter.registerSecret(secret);
   const credentials = await resolveCredentials(options, { env: process.env, reporter, cwd });
-  reporter.info(`AWS credentials: ${credentials.describe()}; region ${credentials.region}.`);
   return credentials;
 }
 

@@ -5,12 +5,15 @@ import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cleanEnv } from '../../cli/test/support';
 
 export { startTestSandbox, leakedSecrets, cleanEnv, type TestSandbox } from '../../cli/test/support';
 
 const tasksRoot = fileURLToPath(new URL('../tasks/', import.meta.url));
+// Resolved here, not by the child: a bare `--import tsx` resolves from the child's cwd (a temp directory).
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface Endpoint {
   id: string;
@@ -60,7 +63,10 @@ const envName = (name: string) => name.replace(/[.\s]/g, '_').toUpperCase();
 
 /** Runs `tasks/<name>/index.ts` through tsx (the unbundled build; the bundles are tested by package.test.ts). */
 export async function runTaskSource(name: string, options: TaskRunOptions = {}): Promise<TaskRun> {
-  return runTaskProcess([process.execPath, '--import', 'tsx', join(tasksRoot, name, 'index.ts')], options);
+  return runTaskProcess(
+    [process.execPath, '--import', tsxLoader, join(tasksRoot, name, 'index.ts')],
+    options,
+  );
 }
 
 export async function runTaskProcess(argv: string[], options: TaskRunOptions = {}): Promise<TaskRun> {
