@@ -170,10 +170,15 @@ interface Run {
   steps: Map<string, StepRecord>;
 }
 
-async function run(pipelineYaml: string, extra: Partial<AgentSettings> = {}): Promise<Run> {
+async function run(
+  pipelineYaml: string,
+  extra: Partial<AgentSettings> = {},
+  files: Record<string, string> = {},
+): Promise<Run> {
   const repo = await mkdtemp(join(tmpdir(), 'keyless-acceptance-'));
   await cp(sampleSite, join(repo, 'site'), { recursive: true });
   await writeFile(join(repo, 'infrastructure.yml'), TEMPLATE);
+  for (const [name, text] of Object.entries(files)) await writeFile(join(repo, name), text);
   const file = join(repo, 'azure-pipelines.yml');
   await writeFile(file, pipelineYaml);
   const agent: AgentSettings = {
@@ -257,6 +262,152 @@ describe('the built extension, run by the local runner against the sandbox', { t
     const result = await run(deploySteps(blogCredentials, `blog-${randomUUID().slice(0, 8)}`));
     assert.equal(result.record.result, 'Succeeded', explain(result));
     assert.match(result.log, /served v1/);
+    assert.deepEqual(leakedSecrets([result.log, result.recordText], t.secrets), []);
+  });
+  test("a pipeline written for the AWS Toolkit's input names runs unchanged (connection by name)", async () => {
+    const stack = `toolkit-${randomUUID().slice(0, 8)}`;
+    // Only input names the toolkit has (reference/toolkit-task-inputs.json); outputs read the toolkit's way,
+    // as plain job variables ($(WebsiteURL)), not as step outputs.
+    const pipeline = `steps:
+  - task: CloudFormationCreateOrUpdateStack@1
+    inputs:
+      awsCredentials: aws-keys
+      regionName: us-east-1
+      stackName: ${stack}
+      templateSource: file
+      templateFile: infrastructure.yml
+      capabilityIAM: true
+      onFailure: ROLLBACK
+      captureStackOutputs: asVariables
+      captureAsSecuredVars: false
+      outputVariable: stackArn
+  - task: CodeDeployDeployApplication@1
+    inputs:
+      awsCredentials: aws-keys
+      regionName: us-east-1
+      applicationName: $(ApplicationName)
+      deploymentGroupName: $(DeploymentGroupName)
+      deploymentRevisionSource: workspace
+      revisionBundle: site
+      bucketName: ${BUCKET}
+      bundlePrefix: toolkit
+      fileExistsBehavior: OVERWRITE
+      timeoutInMins: 10
+      outputVariable: deploymentIdVar
+  - task: S3Upload@1
+    inputs:
+      awsCredentials: aws-keys
+      regionName: us-east-1
+      bucketName: ${BUCKET}
+      sourceFolder: site
+      globExpressions: |
+        **/*.sh
+        appspec.yml
+      targetFolder: toolkit-files
+  - task: AWSCLI@1
+    inputs:
+      awsCredentials: aws-keys
+      regionName: us-east-1
+      awsCommand: s3
+      awsSubCommand: ls
+      awsArguments: s3://${BUCKET}/toolkit-files/
+  - task: AWSShellScript@1
+    inputs:
+      awsCredentials: aws-keys
+      regionName: us-east-1
+      scriptType: inline
+      inlineScript: |
+        set -e
+        echo "stack $(stackArn) deployment $(deploymentIdVar)"
+        aws deploy get-deployment --deployment-id "$(deploymentIdVar)" --query deploymentInfo.status --output text
+`;
+    const result = await run(pipeline, {
+      serviceConnections: [
+        {
+          name: 'aws-keys',
+          id: randomUUID(),
+          type: 'KeylessAWS',
+          scheme: 'UsernamePassword',
+          parameters: { username: t.root.accessKeyId, password: t.root.secretAccessKey },
+        },
+      ],
+    });
+    assert.equal(result.record.result, 'Succeeded', explain(result));
+    assert.match(result.log, /stack arn:aws:cloudformation:us-east-1:\d+:stack\/toolkit-/);
+    assert.match(result.log, /toolkit-files\/appspec\.yml|appspec\.yml/);
+    assert.match(result.log, /\nSucceeded\n/);
+    assert.deepEqual(leakedSecrets([result.log, result.recordText], t.secrets), []);
+  });
+
+  test('a failing task fails its step and skips later ones unless continueOnError or a condition says otherwise', async () => {
+    const failing = `AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  Doomed:
+    Type: AWS::SSM::Parameter
+    Metadata:
+      Keyless::Sandbox: { FailOn: [create], Reason: 'quota exceeded for parameters' }
+    Properties: { Type: String, Value: x }
+`;
+    const pipeline = `steps:
+  - bash: |
+      echo "##vso[task.setvariable variable=plain;bogus]a%3Bb%0Ac%AZP25d]e"
+      echo "##vso[task.setvariable variable=]no name"
+    name: escaping
+    continueOnError: true
+  - task: CloudFormationDeleteStack@1
+    name: bad
+    continueOnError: true
+    inputs:
+      awsCredentials: aws-keys
+      regionName: us-east-1
+      stackName: not a valid stack name!
+  - task: CloudFormationCreateOrUpdateStack@1
+    name: stack
+    inputs:
+      awsCredentials: aws-keys
+      regionName: us-east-1
+      stackName: fail-${randomUUID().slice(0, 8)}
+      templateSource: file
+      templateFile: failing.yml
+  - bash: echo "must not run"
+    name: skipped
+  - bash: echo "cleanup ran after $(Agent.JobStatus)"
+    name: cleanup
+    condition: failed()
+  - bash: |
+      printf '%s' "$(plain)" | od -c | head -2
+    name: always
+    condition: always()
+`;
+    const result = await run(
+      pipeline,
+      {
+        serviceConnections: [
+          {
+            name: 'aws-keys',
+            id: randomUUID(),
+            type: 'KeylessAWS',
+            scheme: 'UsernamePassword',
+            parameters: { username: t.root.accessKeyId, password: t.root.secretAccessKey },
+          },
+        ],
+      },
+      { 'failing.yml': failing },
+    );
+    assert.equal(result.record.result, 'Failed');
+    const step = (name: string) => result.steps.get(`Job.${name}`)!;
+    // The agent: an empty variable name is an error that fails the step (rescued by continueOnError); a
+    // property without "=" is dropped; %3B, %0A and %AZP25 unescape; the data ends at the line's end.
+    assert.equal(step('escaping').result, 'SucceededWithIssues');
+    assert.equal(step('escaping').variables.find((v) => v.name === 'plain')?.value, 'a;b\nc%d]e');
+    assert.equal(step('bad').result, 'SucceededWithIssues', 'continueOnError turns its failure into issues');
+    assert.match(step('bad').message ?? '', /stack name/i);
+    assert.equal(step('stack').result, 'Failed');
+    assert.match(step('stack').message ?? '', /Doomed.*quota exceeded for parameters/);
+    assert.equal(step('skipped').result, 'Skipped');
+    assert.equal(step('cleanup').result, 'Succeeded');
+    assert.match(result.log, /cleanup ran after Failed/);
+    assert.equal(step('always').result, 'Succeeded');
     assert.deepEqual(leakedSecrets([result.log, result.recordText], t.secrets), []);
   });
 });
