@@ -1,31 +1,44 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getCallerIdentity, resolveCredentials } from '@keyless/core';
-import { loadSandboxConfig, startSandbox } from '@keyless/sandbox';
+import { runBlogDemo, step, type BlogDemoResult, type ReleaseOutcome } from '../demo/blog-demo';
+import { builtExtensionTasks } from '../extension-tasks';
 import { parseCommandLine, UsageError } from '../usage';
-import { describeRemaining } from './credentials';
 import type { CommandContext } from '../command';
 
-export const demoHelp = `keyless demo — the blog's system on this machine (what \`npm start\` runs).
+export const demoHelp = `keyless demo — the AWS blog's system on this machine (what \`npm start\` runs).
 
-Usage: keyless demo [--config examples/sample-app/sandbox.yml] [--verbose]
+Usage: keyless demo [--keep] [--failing-v3] [--sample DIR] [--work-dir DIR] [--verbose]
 
-Starts the sandbox seeded with the blog's prerequisites (Entra tenant issuer, the agent VM's user-assigned
-managed identity, the IAM OIDC provider and the role whose trust policy pins aud and sub), then does the
-pipeline's credential step exactly as the blog's agent does — a token from the Azure IMDS managed-identity
-endpoint, exchanged with STS AssumeRoleWithWebIdentity — prints the assumed identity and stops everything.
+Starts the sandbox seeded with the blog's prerequisites (the Entra tenant's issuer, the agent VM's managed
+identity, the IAM OIDC provider, the role whose trust policy pins aud and sub, the artifact bucket), then runs
+the sample's azure-pipelines.yml with the local pipeline runner and the built Azure DevOps tasks: the managed
+identity's token is exchanged for AWS credentials, CloudFormation creates the sample's infrastructure (VPC,
+load balancer, Auto Scaling group, CodeDeploy blue/green group) and CodeDeploy deploys v1. It then commits v2
+and runs the pipeline again — a blue/green release while the site keeps answering — and tells the story:
+identity, stack, deployments, blue and green instances, requests served, and the WebsiteURL serving v2.
+
+Options:
+  --keep          keep the sandbox and the site running until Ctrl-C (open the WebsiteURL in a browser)
+  --failing-v3    also push a v3 whose ValidateService hook fails, and show v2 keeps serving
+  --sample DIR    the sample (default examples/sample-app, found from here or from the CLI's location)
+  --work-dir DIR  where the simulated repository, pipeline logs and sandbox data go (default .keyless/demo;
+                  wiped at the start of each run, kept afterwards so the logs can be read)
+  --verbose       also print every sandbox request (secrets stay masked)
 
 Examples:
   npm start                                   # from the repository root
-  keyless demo --verbose                      # also show every sandbox request (secrets stay masked)
-  keyless demo --config my-sandbox.yml        # your own tenant, identity and role names`;
+  npm start -- --keep                         # then open the printed URL; Ctrl-C stops everything
+  keyless demo --failing-v3                   # a broken release is stopped before it takes traffic`;
 
-const sampleConfig = join('examples', 'sample-app', 'sandbox.yml');
+const sampleRelative = join('examples', 'sample-app');
 
 export async function runDemo(argv: string[], context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandLine('demo', argv, {
-    config: { type: 'string' },
+    keep: { type: 'boolean' },
+    'failing-v3': { type: 'boolean' },
+    sample: { type: 'string' },
+    'work-dir': { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -34,71 +47,98 @@ export async function runDemo(argv: string[], context: CommandContext): Promise<
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'demo');
-  const configPath = values.config ? resolve(context.cwd, values.config) : findSampleConfig(context.cwd);
-  const config = await loadSandboxConfig(configPath);
-  const identity = config.azure?.managedIdentities[0];
-  const audience = config.azure?.resources[0];
-  const role = config.iam?.roles?.[0];
-  if (!identity || !audience || !role) {
+  const sampleDirectory = values.sample ? resolve(context.cwd, values.sample) : findSample(context.cwd);
+  const tasksDirectory = await builtExtensionTasks();
+  if (!tasksDirectory) {
     throw new UsageError(
-      `${configPath} needs an azure section (a resource and a managed identity) and an IAM role for the demo.`,
+      'The Azure DevOps tasks are not built: run `npm run build` (npm start does).',
       'demo',
     );
   }
   const reporter = context.reporter({ verbose: values.verbose ?? false, quiet: true });
-  const step = (text: string) => context.stdout(`${reporter.secrets.mask(text)}\n`);
+  const say = (text: string) => context.stdout(`${reporter.secrets.mask(text)}\n`);
+  const started = performance.now();
 
-  step(`Keyless demo — the AWS blog's pipeline, on this machine`);
-  const sandbox = await startSandbox({ port: 0, config: configPath, log: (line) => reporter.debug(line) });
+  say(`Keyless demo — the AWS blog's pipeline, on this machine`);
+  const result = await runBlogDemo({
+    sampleDirectory,
+    tasksDirectory,
+    workDirectory: resolve(context.cwd, values['work-dir'] ?? join('.keyless', 'demo')),
+    reporter,
+    say,
+    failingV3: values['failing-v3'] ?? false,
+    sandboxLog: values.verbose ? (line) => reporter.debug(line) : undefined,
+  });
   try {
-    const roleArn = `arn:aws:iam::${sandbox.accountId}:role/${role.name}`;
-    step(
-      `1. Sandbox up at ${sandbox.url}: Entra tenant ${config.azure!.tenantId}, IAM OIDC provider, role ${role.name}`,
-    );
-    step(`2. Credential step: managed identity ${identity.name} asks IMDS for a token for ${audience},`);
-    step(`   then STS AssumeRoleWithWebIdentity(${roleArn})`);
-    const started = performance.now();
-    const resolved = await resolveCredentials(
-      {
-        provider: 'azure-managed-identity',
-        audience,
-        clientId: identity.clientId,
-        roleArn,
-        sessionName: 'AWSAssumeRole',
-        region: sandbox.region,
-        azureImdsEndpoint: sandbox.url,
-        endpoints: { default: sandbox.url },
-      },
-      { env: context.env, reporter },
-    );
-    const credentials = await resolved.provider();
-    const caller = await getCallerIdentity(resolved, { env: context.env, reporter });
-    const elapsed = Math.round(performance.now() - started);
-    step(`3. Assumed identity (${elapsed} ms, no stored keys anywhere):`);
-    step(`     account  ${caller.account}`);
-    step(`     arn      ${caller.arn}`);
-    step(
-      `     expires  ${credentials.expiration?.toISOString() ?? 'never'}${credentials.expiration ? ` (${describeRemaining(credentials.expiration)})` : ''}`,
-    );
-    step(`   via ${resolved.describe()}`);
-    step('The keys themselves were registered as secrets and never printed. Sandbox stopped.');
-    return 0;
+    tellStory(result, say, (performance.now() - started) / 1000);
+    const expected = 'v2';
+    const ok =
+      result.servedVersion === expected &&
+      result.releases.every((release) => release.traffic.failures === 0) &&
+      result.releases.slice(0, 2).every((release) => release.record.result === 'Succeeded');
+    if (values.keep) {
+      say(`The sandbox and the site stay up: open ${result.websiteUrl} — Ctrl-C stops everything.`);
+      await context.interrupted();
+    }
+    return ok ? 0 : 1;
   } finally {
-    await sandbox.close();
+    await result.sandbox.close();
   }
 }
 
+function tellStory(result: BlogDemoResult, say: (line: string) => void, seconds: number): void {
+  const [v1, v2, v3] = result.releases;
+  say('');
+  say('What happened');
+  say(
+    `  Identity     the agent VM's managed identity got a token from Azure IMDS; STS AssumeRoleWithWebIdentity gave`,
+  );
+  say(
+    `               ${result.identity.roleArn ?? '?'} (account ${result.identity.accountId ?? '?'}, until ${result.identity.expiration ?? '?'}) — no key stored, none printed`,
+  );
+  if (v1) say(`  Stack        run 1: ${step(v1.record, 'stack')?.message ?? '?'}`);
+  if (v2) say(`               run 2: ${step(v2.record, 'stack')?.message ?? '?'}`);
+  for (const release of [v1, v2, v3]) if (release) sayRelease(release, say);
+  if (v2) {
+    const served = [...v2.traffic.versions].map(([version, count]) => `${version} ×${count}`).join(', ');
+    say(
+      `  Traffic      ${v2.traffic.total} requests through the load balancer during the v2 release, ${v2.traffic.failures} failed (${served})`,
+    );
+    for (const sample of v2.traffic.samples) say(`               failed: ${sample}`);
+  }
+  if (v3) {
+    say(
+      `  v3           ${v3.record.result}: ${step(v3.record, 'deploy')?.message ?? '?'} — ${v3.traffic.failures} of ${v3.traffic.total} requests failed meanwhile`,
+    );
+  }
+  say(`  Site         ${result.websiteUrl} serves ${result.servedVersion}`);
+  say(`  Logs         ${result.files.filter((file) => file.endsWith('.log')).join(', ')}`);
+  say(`Done in ${seconds.toFixed(0)} s.`);
+}
+
+function sayRelease(release: ReleaseOutcome, say: (line: string) => void): void {
+  const byLabel = (label: string) =>
+    release.instances
+      .filter((instance) => instance.label === label)
+      .map((instance) => `${instance.instanceId} (${instance.state})`)
+      .join(', ');
+  const outcome = release.record.result === 'Succeeded' ? 'succeeded' : release.record.result.toLowerCase();
+  say(`  Release ${release.version.padEnd(5)}${release.deploymentId ?? 'no deployment'} ${outcome}`);
+  say(`               green (new fleet): ${byLabel('Green') || '—'}`);
+  say(`               blue (old fleet):  ${byLabel('Blue') || '—'}   [instance states now]`);
+}
+
 /** The sample lives in the repository; look for it from the working directory and from the CLI's own location. */
-function findSampleConfig(cwd: string): string {
+function findSample(cwd: string): string {
   for (const start of [cwd, dirname(fileURLToPath(import.meta.url))]) {
     let dir = start;
     for (;;) {
-      const candidate = join(dir, sampleConfig);
-      if (existsSync(candidate)) return candidate;
+      const candidate = join(dir, sampleRelative);
+      if (existsSync(join(candidate, 'azure-pipelines.yml'))) return candidate;
       const parent = dirname(dir);
       if (parent === dir) break;
       dir = parent;
     }
   }
-  throw new UsageError(`Cannot find ${sampleConfig} from ${cwd}; pass --config FILE.`, 'demo');
+  throw new UsageError(`Cannot find ${sampleRelative} from ${cwd}; pass --sample DIR.`, 'demo');
 }

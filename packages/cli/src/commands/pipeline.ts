@@ -1,6 +1,5 @@
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AgentSettingsError,
   BuildNumberError,
@@ -17,6 +16,7 @@ import {
 import { isKeylessError } from '@keyless/core';
 import { parseCommandLine, UsageError } from '../usage';
 import type { CommandContext } from '../command';
+import { builtExtensionTasks } from '../extension-tasks';
 
 export const pipelineHelp = `keyless pipeline — run an azure-pipelines.yml on this machine the way Azure Pipelines does.
 
@@ -192,21 +192,6 @@ async function taskFolders(given: string[] | undefined, context: CommandContext)
       );
   }
   return folders;
-}
-
-/**
- * The extension built next to this CLI: from packages/cli/dist (the bundle) or packages/cli/src/commands
- * (run from source), the first ancestor holding azure-pipelines/dist/tasks.
- */
-async function builtExtensionTasks(): Promise<string | undefined> {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(directory, 'azure-pipelines', 'dist', 'tasks');
-    if (await isDirectory(candidate)) return candidate;
-    const parent = dirname(directory);
-    if (parent === directory) return undefined;
-    directory = parent;
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
