@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'bench/results/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'bench/results/**', '.keyless/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -80,7 +80,10 @@ describe('npm start: the blog system on the sandbox', { timeout: 300_000 }, () =
     assert.equal(verify.variables.websiteUrl, demo.websiteUrl);
     assert.equal(step(v2!.record, 'smoke')?.outputs.servedVersion, 'v2');
     assert.equal(demo.servedVersion, 'v2');
-    assert.ok(said.some((line) => line.includes('Push to main (v2)')), 'progress was shown');
+    assert.ok(
+      said.some((line) => line.includes('Push to main (v2)')),
+      'progress was shown',
+    );
   });
 
   test("the blog's S3 variant and its credential-script variant also complete", async () => {
