@@ -120,6 +120,34 @@ export function createIamService(env: AwsEnvironment): AwsService {
       role.assumeRolePolicyDocument = document;
       return undefined;
     },
+    PutRolePolicy(p) {
+      iam.putRolePolicy(
+        required(p, 'RoleName', 'roleName'),
+        required(p, 'PolicyName', 'policyName'),
+        required(p, 'PolicyDocument', 'policyDocument'),
+      );
+      return undefined;
+    },
+    GetRolePolicy(p) {
+      const roleName = required(p, 'RoleName', 'roleName');
+      const policyName = required(p, 'PolicyName', 'policyName');
+      const document = iam.role(roleName).inlinePolicies.get(policyName);
+      if (document === undefined)
+        throw new AwsError('NoSuchEntity', `The role policy with name ${policyName} cannot be found.`, 404);
+      // IAM returns policy documents URL-encoded.
+      return { RoleName: roleName, PolicyName: policyName, PolicyDocument: encodeURIComponent(document) };
+    },
+    ListRolePolicies(p) {
+      const role = iam.role(required(p, 'RoleName', 'roleName'));
+      return { PolicyNames: [...role.inlinePolicies.keys()], IsTruncated: false };
+    },
+    DeleteRolePolicy(p) {
+      const role = iam.role(required(p, 'RoleName', 'roleName'));
+      const policyName = required(p, 'PolicyName', 'policyName');
+      if (!role.inlinePolicies.delete(policyName))
+        throw new AwsError('NoSuchEntity', `The role policy with name ${policyName} cannot be found.`, 404);
+      return undefined;
+    },
     UpdateRole(p) {
       const role = iam.role(required(p, 'RoleName', 'roleName'));
       const max = p.integer('MaxSessionDuration');
