@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { SandboxConfig } from './config';
+import { FAULT_SERVICES, validateFaultRules } from './aws/fault-rules';
 
 /**
  * Loads `keyless sandbox --config` files (YAML or JSON) and checks them against SandboxConfig, naming the file
@@ -110,6 +111,23 @@ const SCHEMA: Schema = obj({
   }),
   cloudformation: obj({ providerDelaySeconds: num }),
   s3: obj({ buckets: { type: 'array', items: obj({ name: str, region: str }, ['name']) } }),
+  faults: {
+    type: 'array',
+    items: obj(
+      {
+        service: { type: 'enum', values: FAULT_SERVICES },
+        operation: str,
+        throttle: num,
+        serverError: num,
+        reset: num,
+        slow: num,
+        slowMs: num,
+        duplicate: num,
+      },
+      ['service'],
+    ),
+  },
+  faultSeed: num,
 });
 
 function describe(value: unknown): string {
@@ -160,10 +178,22 @@ function check(value: unknown, schema: Schema, path: string, errors: string[]): 
   }
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Validates an already-parsed config object; `source` names where it came from in error messages. */
 export function validateSandboxConfig(value: unknown, source: string): SandboxConfig {
   const errors: string[] = [];
   check(value ?? {}, SCHEMA, '', errors);
+  if (errors.length === 0 && isRecord(value) && value.faults !== undefined && value.faults !== null) {
+    // Rates and their sum are checked beyond the schema's types.
+    try {
+      validateFaultRules(value.faults, 'faults');
+    } catch (error) {
+      errors.push((error as Error).message);
+    }
+  }
   if (errors.length > 0) {
     throw new Error(`Invalid sandbox config ${source}:\n  ${errors.join('\n  ')}`);
   }

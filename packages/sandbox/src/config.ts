@@ -1,3 +1,5 @@
+import type { FaultRule } from './aws/fault-rules';
+
 /**
  * The sandbox's seed state, loaded from a YAML or JSON file (`keyless sandbox --config`). Everything here can
  * also be changed at run time through the sandbox's IAM API and its `/_sandbox` control API.
@@ -16,6 +18,10 @@ export interface SandboxConfig {
   iam?: IamSeed;
   cloudformation?: CloudFormationConfig;
   s3?: S3Seed;
+  /** Rate-based faults on the AWS APIs (same shape as startSandbox's `faults`; see docs/sandbox.md). */
+  faults?: FaultRule[];
+  /** Seed for the faults' PRNG, to replay a run. */
+  faultSeed?: number;
 }
 
 /** Buckets that exist when the sandbox starts (an artifact bucket, say). Kept if the data dir already has them. */

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from './clock';
 import type { SandboxConfig } from './config';
+import type { FaultInjector } from './aws/fault-rules';
 
 /**
  * What the sandbox's parts share. The AWS side (aws/: routing, SigV4, IAM, STS) and the identity side
@@ -19,6 +20,8 @@ export interface SandboxContext {
   readonly issuers: IssuerRegistry;
   readonly sessions: SessionIssuer;
   readonly faults: FaultPlan;
+  /** Rate-based faults on the AWS side (`--faults`), set and read through the control API. */
+  readonly awsFaults: FaultInjector;
   log(line: string): void;
 }
 

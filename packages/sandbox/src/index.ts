@@ -4,8 +4,11 @@
  */
 import type { SandboxConfig } from './config';
 import type { FaultResponse, FaultTarget } from './context';
+import type { FaultRule, FaultStats } from './aws/fault-rules';
 
 export type { SandboxConfig, IssuerConfig } from './config';
+export type { FaultRule, FaultStats } from './aws/fault-rules';
+export { parseFaultSpec } from './aws/fault-rules';
 
 export interface SandboxOptions {
   /** Default 4566; 0 picks a free port. Always bound to 127.0.0.1. */
@@ -28,6 +31,13 @@ export interface SandboxOptions {
    * removed on close(); a directory given here is kept.
    */
   dataDir?: string;
+  /**
+   * Rate-based faults on the AWS APIs (throttling, 5xx, connection resets, slow and lost answers), per service
+   * and operation; replaces the config file's `faults`. See docs/sandbox.md, "Rehearsing failures".
+   */
+  faults?: FaultRule[];
+  /** Seeds the faults' PRNG so a failing run can be replayed (default: random, logged at start). */
+  faultSeed?: number;
 }
 
 export interface RunningSandbox {
@@ -50,6 +60,10 @@ export interface SandboxControl {
   ): Promise<string>;
   rotateIssuerKey(issuerId: string): Promise<string>;
   queueFaults(target: FaultTarget, responses: FaultResponse[]): void;
+  /** Replaces the rate-based fault rules (an empty list turns them off) and resets their counters. */
+  setFaultRules(rules: FaultRule[]): void;
+  /** Requests seen and faults injected since the rules were last set. */
+  faultStats(): FaultStats;
 }
 
 export { startSandbox } from './server';

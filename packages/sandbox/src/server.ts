@@ -11,6 +11,7 @@ import { createIssuerRegistry } from './identity/issuers';
 import { createIdentityRoutes } from './identity/routes';
 import { AwsError } from './aws/errors';
 import { AwsRouter } from './aws/dispatch';
+import { FaultInjector, validateFaultRules } from './aws/fault-rules';
 import { createIamService, IAM_VERSION } from './aws/iam';
 import { IamState } from './aws/iam-state';
 import type { AwsEnvironment } from './aws/service';
@@ -138,6 +139,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     throw new Error(`maxSessionSeconds must be a positive number, got ${maxSessionSeconds}`);
   }
 
+  const faultSeed = options.faultSeed ?? config.faultSeed;
+  if (faultSeed !== undefined && !Number.isInteger(faultSeed))
+    throw new Error(`faultSeed must be an integer, got ${faultSeed}`);
+  const awsFaults = new FaultInjector(
+    validateFaultRules(options.faults ?? config.faults ?? [], options.faults ? 'options.faults' : 'faults'),
+    faultSeed,
+  );
+
   const iam = new IamState(accountId, () => new Date(clock.now()));
   const onSecret = options.onSecret ?? (() => undefined);
   const sessions = new SessionStore(
@@ -164,6 +173,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     issuers,
     sessions,
     faults: createFaultPlan(),
+    awsFaults,
     log,
   };
   const ownsDataDir = options.dataDir === undefined;
@@ -190,7 +200,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   };
   const codedeploy = createCodeDeployService(env);
   const cloudformation = createCloudFormationService(env, config.cloudformation);
-  const aws = new AwsRouter(env, ctx.faults)
+  const aws = new AwsRouter(env, ctx.faults, awsFaults)
     .registerQueryService(STS_VERSION, createStsService(env))
     .registerQueryService(IAM_VERSION, createIamService(env))
     .registerQueryService(CLOUDFORMATION_VERSION, cloudformation.service)
@@ -232,6 +242,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     if (streamed || aws.isAwsRequest(request, body)) {
       const outcome = await aws.dispatch(request, body, requestId, streamed);
       if (outcome.kind === 'no-answer') {
+        log(`${method} ${logPath(request)} ${outcome.log} ${elapsed()}`);
+        return;
+      }
+      if (outcome.kind === 'reset') {
+        // Like a dropped connection: no status line at all, the client sees ECONNRESET / socket hang up.
+        request.socket.destroy();
         log(`${method} ${logPath(request)} ${outcome.log} ${elapsed()}`);
         return;
       }
@@ -296,6 +312,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   log(
     `sandbox listening on ${baseUrl} (account ${accountId}, region ${region}, time scale ${clock.timeScale})`,
   );
+  if (awsFaults.active)
+    log(`fault injection on (seed ${awsFaults.seed}; replay with faultSeed/--fault-seed)`);
 
   const control: SandboxControl = {
     async mintToken(issuerId, claims, mintOptions) {
@@ -310,6 +328,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     },
     queueFaults(target, responses) {
       ctx.faults.queue(target, responses);
+    },
+    setFaultRules(rules) {
+      awsFaults.setRules(rules);
+      log(`fault rules set: ${JSON.stringify(rules)}`);
+    },
+    faultStats() {
+      return awsFaults.faultStats();
     },
   };
 

@@ -66,3 +66,17 @@ export function isTransientNetworkError(error: unknown): boolean {
     ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED'].includes(code)
   );
 }
+
+/**
+ * A 5xx answer (InternalFailure, ServiceUnavailable, S3's InternalError…): the service failed, not the request,
+ * so asking again is right. The SDK retries these itself; this is for loops that outlast its attempts.
+ */
+export function isServerError(error: unknown): boolean {
+  const status = httpStatusOf(error);
+  return status !== undefined && status >= 500 && status <= 599;
+}
+
+/** Anything worth asking again: throttling, a 5xx, or a network failure that says nothing about the request. */
+export function isRetryableError(error: unknown): boolean {
+  return isThrottlingError(error) || isServerError(error) || isTransientNetworkError(error);
+}

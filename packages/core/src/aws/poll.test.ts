@@ -84,6 +84,31 @@ describe('poll', () => {
     assert.deepEqual(clock.sleeps, [1_000, 2_000, 4_000, 8_000, 15_000]);
   });
 
+  it('carries on through the 5xx and dropped connections the SDK gave up on', async () => {
+    const clock = new FakeClock();
+    const failures = [
+      awsError('InternalFailure', 500),
+      awsError('InternalError', 500),
+      awsError('BadGateway', 502),
+      Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }),
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    ];
+    let checks = 0;
+    const value = await poll({
+      clock,
+      timeoutMs: 600_000,
+      onTimeout: timeout,
+      check: async () => {
+        checks++;
+        const failure = failures.shift();
+        if (failure) throw failure;
+        return { done: true, value: 'ok' };
+      },
+    });
+    assert.equal(value, 'ok');
+    assert.equal(checks, 6);
+  });
+
   it('refreshes credentials on ExpiredToken and ExpiredTokenException and continues without sleeping', async () => {
     const clock = new FakeClock();
     const failures = [awsError('ExpiredToken'), awsError('ExpiredTokenException')];

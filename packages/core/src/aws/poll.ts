@@ -1,11 +1,6 @@
 import { KeylessError } from '../errors';
 import { realSleep, type Sleep } from '../credentials/retry';
-import {
-  awsErrorMessage,
-  isExpiredCredentialsError,
-  isThrottlingError,
-  isTransientNetworkError,
-} from './aws-errors';
+import { awsErrorMessage, isExpiredCredentialsError, isRetryableError } from './aws-errors';
 
 /** Time, sleep and randomness, injectable so tests run on fake time. */
 export interface PollClock {
@@ -107,7 +102,8 @@ export async function poll<T>(options: PollOptions<T>): Promise<T> {
       interval = Math.min(schedule.maxMs, Math.round(interval * schedule.growth));
     } catch (error) {
       throwIfAborted(options.signal);
-      if (isThrottlingError(error) || isTransientNetworkError(error)) {
+      // Throttling, 5xx and dropped connections the SDK gave up on (or had no retry quota left for).
+      if (isRetryableError(error)) {
         throttled++;
         if (throttled > maxThrottled) {
           throw new ThrottledTooLongError(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateChangeSetCommand,
   CreateStackCommand,
+  DescribeChangeSetCommand,
   ExecuteChangeSetCommand,
   GetTemplateSummaryCommand,
   UpdateStackCommand,
@@ -15,7 +16,7 @@ import {
   type TemplateParameter,
   type ValidateTemplateOutput,
 } from '@aws-sdk/client-cloudformation';
-import { awsErrorCode, awsErrorMessage } from '../aws/aws-errors';
+import { awsErrorCode, awsErrorMessage, isRetryableError } from '../aws/aws-errors';
 import { InvalidInputError } from '../errors';
 import { summarizeChanges, type ChangeSetSummary } from './changeset-summary';
 import { changeSetNameFor, deleteChangeSet, isEmptyChangeSet, waitForChangeSet } from './changeset';
@@ -222,6 +223,7 @@ async function deployWithChangeSet(run: Run): Promise<DeployStackResult> {
   if (stack && (options.changeSetName || options.buildId)) await deleteChangeSet(engine, stackName, name);
 
   const type = creating ? 'CREATE' : 'UPDATE';
+  const requestedAt = engine.clock.now();
   const created = await call(engine, () =>
     engine.cfn.send(
       new CreateChangeSetCommand({
@@ -239,9 +241,11 @@ async function deployWithChangeSet(run: Run): Promise<DeployStackResult> {
           : {}),
       }),
     ),
-  ).catch((error: unknown) => {
+  ).catch(async (error: unknown) => {
     // Some endpoints (moto) refuse an empty change set synchronously instead of creating a FAILED one.
     if (isNoUpdatesError(error)) return undefined;
+    const lost = await lostChangeSet(engine, stackName, name, requestedAt, error);
+    if (lost) return lost;
     throw explainCloudFormationError(error, 'CreateChangeSet', stackName, template.document);
   });
   if (!created) return noChanges(run, stack?.StackId ?? stackName);
@@ -294,7 +298,13 @@ async function deployWithChangeSet(run: Run): Promise<DeployStackResult> {
         ...(options.disableRollback ? { DisableRollback: true } : {}),
       }),
     ),
-  ).catch((error: unknown) => {
+  ).catch(async (error: unknown) => {
+    if (await wasExecuted(engine, stackId, stackName, changeSetId, error)) {
+      reporter.info(
+        `ExecuteChangeSet's answer was lost (${awsErrorMessage(error)}), but change set ${name} is executing: following it.`,
+      );
+      return;
+    }
     throw explainCloudFormationError(error, 'ExecuteChangeSet', stackName, template.document);
   });
   reporter.info(`Executing change set ${name}; stack events follow.`);
@@ -333,7 +343,14 @@ async function deployDirect(run: Run): Promise<DeployStackResult> {
           ...(options.terminationProtection ? { EnableTerminationProtection: true } : {}),
         }),
       ),
-    ).catch((error: unknown) => {
+    ).catch(async (error: unknown) => {
+      const ours = await stackOperationWithToken(engine, stackName, token, error);
+      if (ours) {
+        engine.reporter.info(
+          `CreateStack's answer was lost (${awsErrorMessage(error)}), but stack ${stackName} is being created by this run: following it.`,
+        );
+        return { StackId: ours };
+      }
       throw explainCloudFormationError(error, 'CreateStack', stackName, template.document);
     });
     stackId = output.StackId ?? stackName;
@@ -362,7 +379,11 @@ async function deployDirect(run: Run): Promise<DeployStackResult> {
       ) {
         return noChanges(run, stackId);
       }
-      throw explainCloudFormationError(error, 'UpdateStack', stackName, template.document);
+      if (!(await stackOperationWithToken(engine, stackId, token, error)))
+        throw explainCloudFormationError(error, 'UpdateStack', stackName, template.document);
+      engine.reporter.info(
+        `UpdateStack's answer was lost (${awsErrorMessage(error)}), but stack ${stackName} is being updated by this run: following it.`,
+      );
     }
   }
   engine.reporter.info(`${creating ? 'Creating' : 'Updating'} stack ${stackName}; stack events follow.`);
@@ -612,6 +633,97 @@ export async function waitOutOtherOperation(engine: Engine, stack: Stack, timeou
     what: `current operation (${stack.StackStatus})`,
     timeoutMs,
   });
+}
+
+/** How much earlier than our request (server clock) a change set may say it was created and still be ours. */
+const creationSkewMs = 5 * 60_000;
+
+/**
+ * Whether a failed call may still have been carried out: its answer was lost (reset, 5xx, throttled retries
+ * that ran out after an attempt that got through) or the retry collided with the first attempt's result.
+ */
+function mayHaveHappened(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  return (
+    isRetryableError(error) ||
+    code === undefined ||
+    code === 'AlreadyExistsException' ||
+    code === 'InvalidChangeSetStatus'
+  );
+}
+
+/**
+ * The change set our CreateChangeSet created although its answer never arrived (or its retry found the name
+ * taken): the name is this run's (a timestamp, or the build's, deleted beforehand), so one created since our
+ * request is ours. AWS honours ClientToken on retries, so this only matters once the SDK's retries ran out.
+ */
+async function lostChangeSet(
+  engine: Engine,
+  stackName: string,
+  name: string,
+  requestedAt: number,
+  error: unknown,
+): Promise<{ Id?: string; StackId?: string } | undefined> {
+  if (!mayHaveHappened(error)) return undefined;
+  try {
+    const found = await call(engine, () =>
+      engine.cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: name })),
+    );
+    const createdAt = found.CreationTime?.getTime();
+    if (!found.ChangeSetId || createdAt === undefined || createdAt < requestedAt - creationSkewMs)
+      return undefined;
+    engine.reporter.info(
+      `CreateChangeSet's answer was lost (${awsErrorMessage(error)}), but change set ${name} was created by this run: using it.`,
+    );
+    return { Id: found.ChangeSetId, StackId: found.StackId };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether our ExecuteChangeSet went through although it reported a failure (a lost answer, then a retry). */
+async function wasExecuted(
+  engine: Engine,
+  stackId: string,
+  stackName: string,
+  changeSetId: string,
+  error: unknown,
+): Promise<boolean> {
+  if (!mayHaveHappened(error)) return false;
+  const stack = await describeStack(engine, stackId).catch(() => undefined);
+  if (stack?.ChangeSetId === changeSetId && stack.StackStatus !== 'REVIEW_IN_PROGRESS') return true;
+  try {
+    const changeSet = await call(engine, () =>
+      engine.cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetId })),
+    );
+    return ['EXECUTE_IN_PROGRESS', 'EXECUTE_COMPLETE', 'EXECUTE_FAILED'].includes(
+      changeSet.ExecutionStatus ?? '',
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The stack id, when the stack has events carrying our ClientRequestToken: our CreateStack/UpdateStack went
+ * through although the call reported a failure.
+ */
+async function stackOperationWithToken(
+  engine: Engine,
+  stackNameOrId: string,
+  token: string,
+  error: unknown,
+): Promise<string | undefined> {
+  if (!mayHaveHappened(error)) return undefined;
+  try {
+    const { events } = await describeEventsPage(
+      (command) => call(engine, () => engine.cfn.send(command)),
+      stackNameOrId,
+    )(undefined);
+    return events.find((event) => event.ClientRequestToken === token)?.StackId;
+  } catch {
+    return undefined;
+  }
 }
 
 function isNoUpdatesError(error: unknown): boolean {

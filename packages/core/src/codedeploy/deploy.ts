@@ -1,7 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import {
+  BatchGetDeploymentsCommand,
   CreateDeploymentCommand,
+  ListDeploymentsCommand,
   GetApplicationCommand,
   GetDeploymentCommand,
   GetDeploymentGroupCommand,
@@ -11,7 +14,14 @@ import {
   type FileExistsBehavior,
   type RevisionLocation,
 } from '@aws-sdk/client-codedeploy';
-import { awsErrorCode, awsErrorMessage } from '../aws/aws-errors';
+import {
+  awsErrorCode,
+  awsErrorMessage,
+  isExpiredCredentialsError,
+  isRetryableError,
+  isThrottlingError,
+} from '../aws/aws-errors';
+import { fullJitterDelay } from '../credentials/retry';
 import { poll } from '../aws/poll';
 import { InvalidInputError } from '../errors';
 import { assertValidAppSpec, checkWorkspaceAppSpec } from './appspec';
@@ -19,6 +29,7 @@ import { archiveBundleType, bundleWorkspace, createExcluder, type BundleType } f
 import { call, createCodeDeployEngine, type CodeDeployContext, type CodeDeployEngine } from './context';
 import {
   BundleError,
+  CodeDeployRequestError,
   DeploymentCancelledError,
   DeploymentGroupBusyError,
   DeploymentTimeoutError,
@@ -335,6 +346,54 @@ async function prepareRevision(
   }
 }
 
+/**
+ * Marks this run's CreateDeployment in the deployment's description, the one field CodeDeploy gives back: it
+ * has no idempotency token, so this is how a run recognises the deployment it created when the answer was lost.
+ */
+function requestMarker(): string {
+  return `keyless-request:${randomUUID()}`;
+}
+
+function describedWithMarker(description: string | undefined, marker: string): string {
+  return description ? `${description} [${marker}]` : marker;
+}
+
+/** How far back (server time) a lost CreateDeployment is looked for: generous, clocks may be skewed. */
+const lookupMarginMs = 15 * 60_000;
+/** Throttling answers: the request was turned away unread, so it cannot have created anything. */
+const throttlingRefusals = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException']);
+/** CreateDeployment attempts after throttling, 5xx or a dropped connection (each preceded by a look). */
+const maxCreateAttempts = 8;
+
+/** An attempt of a CreateDeployment that failed; the SDK must not retry it blindly (see sendOnce). */
+class CreateAttemptFailed extends Error {
+  constructor(readonly failure: unknown) {
+    super('CreateDeployment attempt failed');
+    // Deliberately no `cause`, `code` or `$metadata`: the SDK would classify those and retry.
+    this.name = 'KeylessCreateAttemptFailed';
+  }
+}
+
+/**
+ * Sends CreateDeployment exactly once. The SDK retries throttling, 5xx and resets on its own, but a retry of a
+ * CreateDeployment whose answer was lost creates a SECOND deployment (or fails with DeploymentLimitExceeded
+ * against our own); every retry must first look for the one the lost attempt may have created.
+ */
+function sendOnce(command: CreateDeploymentCommand): CreateDeploymentCommand {
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw new CreateAttemptFailed(error);
+      }
+    },
+    // Inside the retry middleware (finalizeRequest, high priority): it sees a failure it never retries.
+    { step: 'finalizeRequest', priority: 'low', name: 'keylessSendOnce' },
+  );
+  return command;
+}
+
 async function createDeployment(
   engine: CodeDeployEngine,
   options: DeployApplicationOptions,
@@ -344,6 +403,7 @@ async function createDeployment(
   names: { applicationName: string; deploymentGroupName: string; region: string },
 ): Promise<string> {
   const maxRetries = options.maxBusyRetries ?? 3;
+  const marker = requestMarker();
   const input = {
     applicationName: options.applicationName,
     deploymentGroupName: options.deploymentGroupName,
@@ -353,7 +413,7 @@ async function createDeployment(
       : {}),
     ...(options.ignoreApplicationStopFailures ? { ignoreApplicationStopFailures: true } : {}),
     ...(options.updateOutdatedInstancesOnly ? { updateOutdatedInstancesOnly: true } : {}),
-    ...(options.description ? { description: options.description } : {}),
+    description: describedWithMarker(options.description, marker),
     ...(options.deploymentConfigName ? { deploymentConfigName: options.deploymentConfigName } : {}),
     ...(options.autoRollback
       ? {
@@ -363,25 +423,64 @@ async function createDeployment(
         }
       : {}),
   };
-  for (let attempt = 0; ; attempt++) {
+  const since = new Date(engine.clock.now() - lookupMarginMs);
+  let busyRounds = 0;
+  let failedAttempts = 0;
+  let mayExist = false;
+  for (;;) {
+    let error: unknown;
     try {
-      const created = await call(engine, () => engine.codedeploy.send(new CreateDeploymentCommand(input)));
+      const created = await engine.codedeploy.send(sendOnce(new CreateDeploymentCommand(input)));
       if (!created.deploymentId) throw new Error('CreateDeployment returned no deploymentId');
       return created.deploymentId;
-    } catch (error) {
-      if (awsErrorCode(error) !== 'DeploymentLimitExceededException') {
-        throw explainCodeDeployError(error, { operation: 'CreateDeployment', ...names });
+    } catch (thrown) {
+      error = thrown instanceof CreateAttemptFailed ? thrown.failure : thrown;
+    }
+    if (engine.signal?.aborted) {
+      // Cancelled: still follow (and so stop, with stop-on-cancel) a deployment a lost answer created.
+      const ours =
+        mayExist || isRetryableError(error)
+          ? await findOurDeployment(engine, names, marker, since, error).catch(() => undefined)
+          : undefined;
+      if (ours) return ours;
+      throw error;
+    }
+    // Refused before anything happened: new credentials, same request.
+    if (isExpiredCredentialsError(error) && failedAttempts < maxCreateAttempts) {
+      failedAttempts++;
+      engine.reporter.debug(
+        'The AWS credentials expired; refreshing them and creating the deployment again.',
+      );
+      await engine.refreshCredentials();
+      continue;
+    }
+    const code = awsErrorCode(error);
+    const busy = code === 'DeploymentLimitExceededException';
+    // Any failure without a clear refusal may have happened after CodeDeploy created the deployment (a lost
+    // answer, a 5xx after the fact); from then on, and whenever the group is busy, look for ours first.
+    const refusedUnread = code !== undefined && throttlingRefusals.has(code);
+    if (!busy && !refusedUnread && (isRetryableError(error) || code === undefined)) mayExist = true;
+    if (mayExist || busy) {
+      const ours = await findOurDeployment(engine, names, marker, since, error);
+      if (ours) {
+        engine.reporter.info(
+          `CreateDeployment's answer was lost (${awsErrorMessage(error)}), but deployment ${ours} carries this run's marker: following it instead of creating another.`,
+        );
+        return ours;
       }
+    }
+    if (busy) {
       const blocker = blockingDeploymentId(awsErrorMessage(error));
-      if (attempt >= maxRetries || !blocker) {
+      if (busyRounds >= maxRetries || !blocker) {
         throw new DeploymentGroupBusyError(
           blocker,
-          `Deployment group ${names.deploymentGroupName} is busy${blocker ? ` with deployment ${blocker}` : ''} and stayed busy through ${attempt + 1} attempts: ${awsErrorMessage(error)}`,
+          `Deployment group ${names.deploymentGroupName} is busy${blocker ? ` with deployment ${blocker}` : ''} and stayed busy through ${busyRounds + 1} attempts: ${awsErrorMessage(error)}`,
           blocker
             ? `Wait for ${blocker} to finish (${howToWatchDeployment(blocker, names.region)}), then re-run.`
             : 'Wait for the active deployment to finish, then re-run.',
         );
       }
+      busyRounds++;
       engine.reporter.info(
         `Deployment group ${names.deploymentGroupName} is busy with deployment ${blocker} (not ours; Keyless never stops it): waiting for it to finish, then retrying.`,
       );
@@ -389,6 +488,83 @@ async function createDeployment(
         engine,
         blocker,
         Math.max(60_000, timeoutMs - (engine.clock.now() - startedAt)),
+      );
+      continue;
+    }
+    if (isRetryableError(error) && ++failedAttempts < maxCreateAttempts) {
+      const baseMs = isThrottlingError(error) ? 1_000 : 100;
+      const waitMs = fullJitterDelay(failedAttempts - 1, baseMs, 20_000, engine.clock.random);
+      engine.reporter.debug(
+        `CreateDeployment failed (${awsErrorMessage(error)}); trying again in ${waitMs} ms.`,
+      );
+      try {
+        await engine.clock.sleep(waitMs, engine.signal);
+      } catch (reason) {
+        // Cancelled while backing off: a deployment of ours may still exist if an attempt got through.
+        const ours = mayExist
+          ? await findOurDeployment(engine, names, marker, since, error).catch(() => undefined)
+          : undefined;
+        if (ours) return ours;
+        throw reason;
+      }
+      continue;
+    }
+    throw explainCodeDeployError(error, { operation: 'CreateDeployment', ...names });
+  }
+}
+
+/**
+ * The deployment this run's CreateDeployment created, if any: the group's deployments created since `since`
+ * (ListDeployments, newest first), read in batches (BatchGetDeployments) for the marker in their description.
+ */
+async function findOurDeployment(
+  engine: CodeDeployEngine,
+  names: { applicationName: string; deploymentGroupName: string; region: string },
+  marker: string,
+  since: Date,
+  createError: unknown,
+): Promise<string | undefined> {
+  const { applicationName, deploymentGroupName } = names;
+  const look = async (): Promise<string | undefined> => {
+    let nextToken: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const listed = await engine.codedeploy.send(
+        new ListDeploymentsCommand({
+          applicationName,
+          deploymentGroupName,
+          createTimeRange: { start: since },
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
+      const ids = listed.deployments ?? [];
+      for (let i = 0; i < ids.length; i += 25) {
+        const batch = await engine.codedeploy.send(
+          new BatchGetDeploymentsCommand({ deploymentIds: ids.slice(i, i + 25) }),
+        );
+        const ours = batch.deploymentsInfo?.find((info) => info.description?.includes(marker));
+        if (ours?.deploymentId) return ours.deploymentId;
+      }
+      nextToken = listed.nextToken;
+      if (!nextToken) return undefined;
+    }
+    return undefined;
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await look();
+    } catch (error) {
+      if (isExpiredCredentialsError(error) && attempt < 3) {
+        await engine.refreshCredentials();
+        continue;
+      }
+      if (isRetryableError(error) && attempt < 3) {
+        await engine.clock.sleep(fullJitterDelay(attempt, 1_000, 10_000, engine.clock.random), engine.signal);
+        continue;
+      }
+      throw new CodeDeployRequestError(
+        `CreateDeployment for ${applicationName}/${deploymentGroupName} failed (${awsErrorMessage(createError)}), and checking whether it had created the deployment anyway failed too (${awsErrorMessage(error)}).`,
+        `Look at the group's deployments (aws deploy list-deployments --application-name ${applicationName} --deployment-group-name ${deploymentGroupName} --region ${names.region}) before re-running: one may be running.`,
+        { cause: error },
       );
     }
   }

@@ -296,8 +296,10 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
           return { done: true, value: { info, outcome: 'failed' } };
         if (status === 'Ready') {
           if (options.continueReady && !readyContinued) {
+            // Marked only once the call got through: a throttled one is tried again at the next check.
+            const continued = await continueDeployment('READY_WAIT');
             readyContinued = true;
-            if (await continueDeployment('READY_WAIT')) {
+            if (continued) {
               reporter.info(
                 `Green instances are ready; continued the deployment (ContinueDeployment READY_WAIT) to reroute traffic.`,
               );
@@ -319,8 +321,9 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
             return { done: true, value: { info, outcome: 'rerouted' } };
           }
           if (options.skipTerminationWait && !terminationSkipped) {
+            const continued = await continueDeployment('TERMINATION_WAIT');
             terminationSkipped = true;
-            if (await continueDeployment('TERMINATION_WAIT')) {
+            if (continued) {
               reporter.info(
                 'Traffic is on the green instances; skipping the termination wait (ContinueDeployment TERMINATION_WAIT).',
               );

@@ -1,14 +1,23 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FaultPlan } from '../context';
 import { AwsError, authError, renderError, type Protocol } from './errors';
+import { FaultInjector, injectedError } from './fault-rules';
+import { s3OperationName } from '../s3/operation-name';
 import { parseFormEncoded, QueryParams } from './query';
 import type { AwsCall, AwsEnvironment, AwsReply, AwsService } from './service';
 import type { Caller } from './sessions';
 import { claimedSigningName, hasSigV4, splitUrl, verifySigV4, type WireRequest } from './sigv4';
 
-/** What the router decided to send; the server writes it (or, for a `timeout` fault, never answers). */
+/** First path segments of the identity routes (IMDS, OIDC, control API), which a bucket name must not shadow. */
+const IDENTITY_PREFIXES = new Set(['latest', 'metadata', 'oidc', '_sandbox', '_github', 'gitlab']);
+
+/**
+ * What the router decided to send; the server writes it, never answers (a `timeout` fault), or destroys the
+ * socket without answering (`reset`: an injected connection reset, or the lost answer of a `duplicate`).
+ */
+
 export type AwsOutcome =
   | {
       kind: 'reply';
@@ -17,7 +26,8 @@ export type AwsOutcome =
       body: string | Buffer | Readable;
       log: string;
     }
-  | { kind: 'no-answer'; log: string };
+  | { kind: 'no-answer'; log: string }
+  | { kind: 'reset'; log: string };
 
 const FALLBACK_QUERY_PROTOCOL: Protocol = {
   kind: 'query',
@@ -48,6 +58,8 @@ export class AwsRouter {
   constructor(
     private readonly env: AwsEnvironment,
     private readonly faults: FaultPlan,
+    /** Rate-based faults (`--faults`); counts every request to a known service. */
+    private readonly injector: FaultInjector = new FaultInjector(),
   ) {}
 
   registerQueryService(version: string, service: AwsService): this {
@@ -81,7 +93,21 @@ export class AwsRouter {
   isAwsRequest(request: IncomingMessage, body: Buffer): boolean {
     const wire = { rawUrl: request.url ?? '/', rawHeaders: request.rawHeaders };
     if (hasSigV4(wire) || request.headers['x-amz-target'] !== undefined) return true;
-    return request.method === 'POST' && isForm(request) && /(^|&)Action=/.test(body.toString('latin1'));
+    if (request.method === 'POST' && isForm(request) && /(^|&)Action=/.test(body.toString('latin1')))
+      return true;
+    // An anonymous path-style request for an existing bucket is S3's to refuse (403 AccessDenied), as AWS
+    // does, not an unknown identity route.
+    return this.isBucketPath(request.url ?? '/');
+  }
+
+  /** Path-style `/<existing bucket>/…` (bucket names are plain [a-z0-9.-]; identity prefixes never are). */
+  private isBucketPath(rawUrl: string): boolean {
+    const first = rawUrl.split('?')[0]!.split('/')[1] ?? '';
+    return (
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(first) &&
+      !IDENTITY_PREFIXES.has(first) &&
+      this.env.s3.bucketExists(first)
+    );
   }
 
   /** `streamed`: the body was left unread in `request` (see streamsRequestBody) and `body` is empty. */
@@ -145,6 +171,42 @@ export class AwsRouter {
       }
     }
 
+    // S3 operations are named only when rules may need the name (it costs a parse of the URL).
+    const operation =
+      service.protocol.kind === 'rest-xml' && this.injector.active
+        ? s3OperationName(wire.method, wire.rawUrl, request.headers, hostOf(this.env.baseUrl()))
+        : target.operation;
+    const decision = this.injector.decide(service.name, operation);
+    if (decision.delayMs) {
+      notes.push(`injected slow ${decision.delayMs} ms`);
+      await delay(decision.delayMs);
+    }
+    if (decision.kind === 'reset')
+      return { kind: 'reset', log: `${service.name}:${operation} injected reset (not processed)` };
+    if (decision.kind === 'throttle' || decision.kind === 'serverError') {
+      notes.push(`injected ${decision.kind === 'throttle' ? 'throttling' : 'server error'}`);
+      return finish(injectedError(service.protocol, decision.kind, decision.status), service.protocol);
+    }
+
+    const outcome = await this.authorizeAndHandle(service, target, request, wire, requestId, notes, finish);
+    if (decision.kind !== 'duplicate') return outcome;
+    // Processed, but the answer never arrives: the client retries an operation that already happened.
+    if (outcome.kind === 'reply' && outcome.body instanceof Readable) outcome.body.destroy();
+    return {
+      kind: 'reset',
+      log: `${outcome.log}${outcome.kind === 'reply' ? ` -> ${outcome.status}` : ''} processed; injected duplicate (answer dropped)`,
+    };
+  }
+
+  private async authorizeAndHandle(
+    service: AwsService,
+    target: Target,
+    request: IncomingMessage,
+    wire: WireRequest,
+    requestId: string,
+    notes: string[],
+    finish: (reply: AwsReply | AwsError, protocol: Protocol) => AwsOutcome,
+  ): Promise<AwsOutcome> {
     let caller: Caller | undefined;
     const anonymous = service.anonymousOperations?.has(target.operation) ?? false;
     if (hasSigV4(wire)) {
@@ -170,7 +232,7 @@ export class AwsRouter {
       wire,
       headers: request.headers,
       caller,
-      bodyStream: streamed ? request : undefined,
+      bodyStream: wire.bodyStreamed ? request : undefined,
       requestId,
       note: (text) => notes.push(text),
     };
@@ -246,7 +308,12 @@ export class AwsRouter {
     }
 
     const signingName = claimedSigningName(wire);
-    const rest = signingName === undefined ? undefined : this.restBySigningName.get(signingName);
+    const rest =
+      signingName === undefined
+        ? this.isBucketPath(wire.rawUrl)
+          ? this.restBySigningName.get('s3')
+          : undefined
+        : this.restBySigningName.get(signingName);
     if (rest)
       return {
         service: rest,
@@ -262,6 +329,14 @@ export class AwsRouter {
         `The sandbox serves no AWS service '${signingName ?? '?'}' at this endpoint.`,
       ),
     };
+  }
+}
+
+function hostOf(baseUrl: string): string | undefined {
+  try {
+    return new URL(baseUrl).host;
+  } catch {
+    return undefined;
   }
 }
 

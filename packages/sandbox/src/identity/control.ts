@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultResponse, FaultTarget, SandboxContext } from '../context';
+import { validateFaultRules, type FaultRule } from '../aws/fault-rules';
 import { discoveryUrl } from './discovery';
 import { gitlabClaims } from './gitlab';
 import { isPlainObject, parseJsonBody, requestUrl, sendEmpty, sendJson } from './http';
@@ -12,6 +13,8 @@ import { resolveIssuer } from './issuer-lookup';
  *   POST   /_sandbox/issuers/<id>/rotate
  *   POST   /_sandbox/faults                {target, responses: FaultResponse[]}
  *   DELETE /_sandbox/faults[?target=…]
+ *   PUT    /_sandbox/fault-rules          [FaultRule, …]   (rate-based AWS faults; [] turns them off)
+ *   GET    /_sandbox/fault-stats          {requests, injected: {throttle, serverError, reset, slow, duplicate}}
  */
 
 export const FAULT_TARGETS: readonly FaultTarget[] = [
@@ -40,6 +43,11 @@ export async function handleControl(
       return await mintToken(ctx, response, readObject(body));
     if (path === '/_sandbox/faults' && method === 'POST') return queueFaults(ctx, response, readObject(body));
     if (path === '/_sandbox/faults' && method === 'DELETE') return clearFaults(ctx, request, response);
+    if (path === '/_sandbox/fault-rules' && method === 'PUT') return setFaultRules(ctx, response, body);
+    if (path === '/_sandbox/fault-stats' && method === 'GET') {
+      sendJson(response, 200, ctx.awsFaults.faultStats());
+      return true;
+    }
     const rotate = /^\/_sandbox\/issuers\/([^/]+)\/rotate$/.exec(path);
     if (rotate !== null && method === 'POST')
       return await rotateKey(ctx, response, decodeURIComponent(rotate[1] ?? ''));
@@ -144,6 +152,21 @@ function clearFaults(ctx: SandboxContext, request: IncomingMessage, response: Se
   else ctx.faults.clear(parseTarget(target));
   sendEmpty(response, 204);
   ctx.log(`control cleared faults${target === null ? '' : ` for ${target}`}`);
+  return true;
+}
+
+function setFaultRules(ctx: SandboxContext, response: ServerResponse, body: Buffer): true {
+  const parsed = parseJsonBody(body);
+  if (!parsed.ok) throw new BadRequest(parsed.error);
+  let rules: FaultRule[];
+  try {
+    rules = validateFaultRules(parsed.value, 'body');
+  } catch (error) {
+    throw new BadRequest((error as Error).message);
+  }
+  ctx.awsFaults.setRules(rules);
+  sendEmpty(response, 204);
+  ctx.log(`control set ${rules.length} fault rule(s): ${JSON.stringify(rules)}`);
   return true;
 }
 

@@ -10,6 +10,7 @@ import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyResult } f
 import { Clock } from '../clock';
 import type { SandboxConfig } from '../config';
 import type { FaultTarget, IssuedCredentials, SandboxContext, SessionIssuer } from '../context';
+import { FaultInjector } from '../aws/fault-rules';
 import { createFaultPlan } from './faults';
 import { createIssuerRegistry } from './issuers';
 import { createIdentityRoutes } from './routes';
@@ -125,6 +126,7 @@ export async function startIdentityServer(
     issuers: await createIssuerRegistry(config, clock),
     sessions,
     faults: createFaultPlan(),
+    awsFaults: new FaultInjector(),
     log: (line) => logs.push(line),
   };
   const routes = createIdentityRoutes(ctx);
