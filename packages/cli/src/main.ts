@@ -1,6 +1,5 @@
-import { isKeylessError, StreamReporter } from '@keyless/core';
+import { InvalidInputError, isKeylessError, StreamReporter } from '@keyless/core';
 import type { CommandContext } from './command';
-import { UsageError } from './usage';
 
 const version = '0.1.0';
 
@@ -57,9 +56,9 @@ export async function main(argv: string[], context: CommandContext): Promise<num
   }
   const load = commands[name];
   if (!load) {
-    throw new UsageError(
+    throw new InvalidInputError(
       `Unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}.`,
-      '--help',
+      'run `keyless --help` for the commands and examples',
     );
   }
   return (await load())(rest, context);

@@ -87,7 +87,7 @@ export function parseAgentSettings(text: string, file: string): AgentSettings {
     raw = parseYaml(text);
   } catch (error) {
     throw new AgentSettingsError(
-      `${file} is not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`,
+      `${file} is not valid YAML or JSON: ${(error as Error).message.split('\n')[0]?.replace(/:\s*$/, '.')}`,
       'fix the syntax of the agent settings file.',
     );
   }

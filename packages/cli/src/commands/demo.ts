@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InvalidInputError } from '@keyless/core';
 import { runBlogDemo, step, type BlogDemoResult, type ReleaseOutcome } from '../demo/blog-demo';
 import { builtExtensionTasks } from '../extension-tasks';
 import { parseCommandLine, UsageError } from '../usage';
@@ -32,6 +33,8 @@ Examples:
   keyless demo --failing-v3                   # a broken release is stopped before it takes traffic`;
 
 const sampleRelative = join('examples', 'sample-app');
+/** What the demo reads from the sample: the pipeline, the sandbox's seed and the agent settings. */
+const sampleFiles = ['azure-pipelines.yml', 'sandbox.yml', 'agent.yml'];
 
 export async function runDemo(argv: string[], context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandLine('demo', argv, {
@@ -48,6 +51,14 @@ export async function runDemo(argv: string[], context: CommandContext): Promise<
   }
   if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'demo');
   const sampleDirectory = values.sample ? resolve(context.cwd, values.sample) : findSample(context.cwd);
+  // Checked before anything runs: the demo wipes its work folder first, and a wrong --sample must not cost it.
+  const missing = sampleFiles.filter((file) => !existsSync(join(sampleDirectory, file)));
+  if (missing.length > 0) {
+    throw new InvalidInputError(
+      `--sample ${sampleDirectory} is not the sample application: it has no ${missing.join(', ')}.`,
+      `Pass --sample with the path of ${sampleRelative} (or leave it out inside the repository); nothing was started or deleted.`,
+    );
+  }
   const tasksDirectory = await builtExtensionTasks();
   if (!tasksDirectory) {
     throw new UsageError(

@@ -1,5 +1,10 @@
 import { spawn } from 'node:child_process';
-import { getCallerIdentity, prepareChildCredentials, resolveCredentials } from '@keyless/core';
+import {
+  getCallerIdentity,
+  InvalidInputError,
+  prepareChildCredentials,
+  resolveCredentials,
+} from '@keyless/core';
 import { credentialFlags, credentialFlagsHelp, credentialOptionsFrom } from '../credential-flags';
 import { parseCommandLine, UsageError } from '../usage';
 import type { CommandContext } from '../command';
@@ -81,7 +86,12 @@ function runChild(command: string[], env: NodeJS.ProcessEnv, context: CommandCon
     void context.interrupted().then(forward);
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') {
-        reject(new UsageError(`Command not found: ${file}. Check the name and your PATH.`, 'exec'));
+        reject(
+          new InvalidInputError(
+            `Command not found: ${file}.`,
+            "Check the name and your PATH, or give the command's full path.",
+          ),
+        );
       } else reject(error);
     });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1)));

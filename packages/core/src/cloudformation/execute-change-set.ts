@@ -240,10 +240,19 @@ function notExecutable(
   );
 }
 
+const changeSetArnPattern =
+  /^arn:aws[-a-z]*:cloudformation:[a-z0-9-]+:\d{12}:changeSet\/[a-zA-Z][-a-zA-Z0-9]*\/[-a-zA-Z0-9]+$/;
+
 function validateOptions(options: ExecuteChangeSetOptions): void {
   const name = options.changeSetName.trim();
   if (name === '') {
     throw new InvalidInputError('The change set name is empty.', 'Give the change set name or ARN.');
+  }
+  if (name.startsWith('arn:') && !changeSetArnPattern.test(name)) {
+    throw new InvalidInputError(
+      `The change set ARN "${name}" is malformed: a change set ARN reads arn:aws:cloudformation:<region>:<account id>:changeSet/<name>/<id>.`,
+      'Copy the ARN from the step that created the change set (its ChangeSetId), or give the name and the stack name.',
+    );
   }
   if (!name.startsWith('arn:') && !options.stackName) {
     throw new InvalidInputError(

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { explainCloudFormationError } from './explain';
-import { CloudFormationRequestError, ParameterValueError, TemplateValidationError } from './errors';
+import {
+  CloudFormationRequestError,
+  ParameterValueError,
+  TemplateSourceError,
+  TemplateValidationError,
+} from './errors';
 
 function validationError(message: string): CloudFormationServiceException {
   return new CloudFormationServiceException({
@@ -36,4 +41,27 @@ test('template errors and other validation errors keep their own kinds', () => {
   const other = explainCloudFormationError(validationError('Something else entirely'), 'UpdateStack', 'web');
   assert.ok(other instanceof CloudFormationRequestError);
   assert.match(other.fix ?? '', /Correct the input/);
+});
+
+test('a circular dependency is a template error that says how to break it', () => {
+  const error = explainCloudFormationError(
+    validationError('Circular dependency between resources: [A, B]'),
+    'CreateChangeSet',
+    'web',
+  );
+  assert.ok(error instanceof TemplateValidationError);
+  assert.equal(error.exitCode, 2);
+  assert.match(error.message, /stack web: Circular dependency between resources: \[A, B\]/);
+  assert.match(error.fix ?? '', /Break the cycle/);
+});
+
+test('a template URL CloudFormation cannot read names the template, not "CloudFormation names"', () => {
+  const error = explainCloudFormationError(
+    validationError('TemplateURL must reference a valid S3 object to which you have access.'),
+    'ValidateTemplate',
+    'web',
+  );
+  assert.ok(error instanceof TemplateSourceError);
+  assert.match(error.message, /cannot read the template for stack web from S3/);
+  assert.match(error.fix ?? '', /bucket, key and region/);
 });

@@ -4,6 +4,7 @@ import {
   CloudFormationRequestError,
   InsufficientCapabilitiesError,
   ParameterValueError,
+  TemplateSourceError,
   TemplateValidationError,
   TerminationProtectionError,
 } from './errors';
@@ -76,6 +77,18 @@ export function explainCloudFormationError(
     return new TemplateValidationError(
       `CloudFormation rejected the template for stack ${stackName}: ${message}`,
       'Fix the template (`aws cloudformation validate-template` shows the same check).',
+    );
+  }
+  if (code === 'ValidationError' && /Circular dependency between resources/i.test(message)) {
+    return new TemplateValidationError(
+      `CloudFormation rejected the template for stack ${stackName}: ${message}`,
+      'Break the cycle: one of those resources must stop referring to the other (Ref, Fn::GetAtt, Fn::Sub or DependsOn).',
+    );
+  }
+  if (code === 'ValidationError' && /TemplateURL must reference a valid S3 object/i.test(message)) {
+    return new TemplateSourceError(
+      `CloudFormation cannot read the template for stack ${stackName} from S3: ${message}`,
+      'Check the bucket, key and region of the template (keys are case-sensitive) and that the deploy role may s3:GetObject it.',
     );
   }
   if (code === 'ValidationError' && /^Parameters?\b/.test(message)) {

@@ -22,7 +22,10 @@ export function parseParameters(text: string, origin: string): ParameterMap {
   try {
     data = YAML.parse(text, { uniqueKeys: false });
   } catch (error) {
-    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+    const firstLine =
+      error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+    // The YAML parser ends its first line with "at line L, column C:" before a code frame; the position is enough.
+    const reason = firstLine.replace(/:\s*$/, '.');
     throw new ParameterFormatError(
       `The parameters in ${origin} are not valid JSON or YAML: ${reason}`,
       'Give a JSON/YAML array of {ParameterKey, ParameterValue}, a {"Parameters": {...}} object or a flat map.',

@@ -188,7 +188,7 @@ export function explainStsError(error: unknown, context: StsCallContext): Keyles
       return reject(
         'expiry',
         `STS says the token for ${role} has expired or is too old (now ${new Date((context.now ?? Date.now)()).toISOString()})`,
-        'The token was fetched too early or the clock is skewed; keyless fetches a fresh one per exchange, so check the issuer lifetime and the agent clock.',
+        'Tokens from Azure, Azure DevOps and GitHub are fetched fresh for each exchange, so check the agent clock; a --token-file or GitLab token is used as given: refresh it.',
       );
     case 'AccessDenied': {
       if (!webIdentity) {
@@ -203,7 +203,7 @@ export function explainStsError(error: unknown, context: StsCallContext): Keyles
         'trust-policy',
         `${role} does not trust this token: its trust policy does not allow sts:AssumeRoleWithWebIdentity for this issuer, audience and subject (or the role does not exist)`,
         statement
-          ? `Add this statement to the role's trust policy (pin both aud and sub): ${statement}`
+          ? `Check the role ARN (STS answers the same for a missing role), or add this statement to the role's trust policy (pin both aud and sub): ${statement}`
           : "Allow the token's issuer as Federated principal and pin its aud and sub in the role's trust policy.",
         statement,
       );

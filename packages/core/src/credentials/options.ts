@@ -84,7 +84,7 @@ export function validateCredentialOptions(
   if (provider === 'azure-devops' && !options.serviceConnectionId?.trim()) {
     throw new InvalidInputError(
       'azure-devops needs the service connection id.',
-      'Pass the AWS service connection (name resolved to its GUID by the task, or the GUID itself).',
+      'Pass --service-connection-id with the connection GUID (tasks pass their awsCredentials connection for you).',
     );
   }
   if (provider === 'token-file' && !options.tokenFile && !env.AWS_WEB_IDENTITY_TOKEN_FILE) {
@@ -105,7 +105,7 @@ export function validateCredentialOptions(
       new URL(value);
     } catch {
       throw new InvalidInputError(
-        `The ${name} endpoint "${value}" is not a URL.`,
+        `The ${name === 'default' ? 'AWS' : name.toUpperCase()} endpoint "${value}" is not a URL.`,
         'Give a full URL such as http://127.0.0.1:4566.',
       );
     }

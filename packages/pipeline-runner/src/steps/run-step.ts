@@ -227,7 +227,7 @@ function failBeforeStart(
   finish: (result: TaskResult, output: StepOutput, message?: string) => StepRecord,
 ): StepRecord {
   if (!isKeylessError(error)) throw error;
-  const message = error.fix ? `${error.message} ${error.fix}` : error.message;
-  output.issue({ type: 'error', message });
+  // Cause, then the fix on its own line, as the CLI and the job-level errors print them.
+  output.issue({ type: 'error', message: error.toUserText() });
   return finish('Failed', output, error.message);
 }

@@ -38,7 +38,7 @@ export class AzureDevOpsTokenSource implements TokenSource {
       throw new TokenSourceError(
         'azure-devops',
         'System.OidcRequestUri is not set (env SYSTEM_OIDCREQUESTURI): this does not look like an Azure Pipelines job.',
-        'Run inside an Azure Pipelines job (agent 3.x or later), or pass the OIDC request URI explicitly.',
+        'Run inside an Azure Pipelines job (agent 3.x or later), where the agent sets it; elsewhere use another --provider.',
       );
     }
     if (!accessToken) {
