@@ -44,10 +44,10 @@ after(async () => {
 });
 
 describe('hostile credentials', { timeout: 420_000 }, () => {
-  test(
-    `sessions expiring every 20 s during a deployment of over 2 minutes (${long ? 'KEYLESS_HOSTILE_LONG=1' : 'skipped: set KEYLESS_HOSTILE_LONG=1, as npm run test:hostile does'})`,
-    { skip: !long && 'long case: KEYLESS_HOSTILE_LONG=1 (npm run test:hostile) runs it' },
-    async (t) => {
+  // The long case belongs to `npm run test:hostile` (KEYLESS_HOSTILE_LONG=1); npm test's shortened form leaves
+  // it out rather than reporting it skipped. The 70 s refresh under `keyless exec` runs in npm test.
+  if (long)
+    test('sessions expiring every 20 s during a deployment of over 2 minutes', async (t) => {
       let system: SampleSystem | undefined;
       try {
         system = await startSampleSystem({
@@ -92,8 +92,7 @@ describe('hostile credentials', { timeout: 420_000 }, () => {
       } finally {
         await system?.close();
       }
-    },
-  );
+    });
 
   test('the OIDC issuers rotate their signing keys mid-run, until the run start keys are gone: the run succeeds', async () => {
     let system: SampleSystem | undefined;
