@@ -1,5 +1,6 @@
 // Bundling a deployment workspace: Keyless's streaming, parallel zip writer against `zip -qr` of the same
-// folder (alternating, median of 3), plus Keyless's peak RSS. The workspace (≥ 20,000 files, ≥ 300 MB: many
+// folder (after one untimed pass that warms the page cache, alternating who goes first, median of 3), plus
+// Keyless's peak RSS. The workspace (≥ 20,000 files, ≥ 300 MB: many
 // small JS/JSON/text files, some large text files, some already-compressed .png/.zip/.gz made of random
 // bytes) is generated once and cached under the system temp directory.
 import { spawnSync } from 'node:child_process';
@@ -139,15 +140,29 @@ async function main(): Promise<void> {
   const zipTimes: number[] = [];
   let peakRssKb = 0;
   let last: { bytes: number; entries: number; stored: number; deflated: number; ms: number } | undefined;
-  for (let run = 0; run < RUNS; run++) {
+  const runKeyless = () => {
     rmSync(keylessOut, { force: true });
     const keyless = timed(process.execPath, [child, workspace, keylessOut]);
     last = JSON.parse(keyless.stdout.trim().split('\n').at(-1)!) as typeof last & { maxRssKb: number };
     peakRssKb = Math.max(peakRssKb, (last as unknown as { maxRssKb: number }).maxRssKb);
-    keylessTimes.push(keyless.ms);
+    return keyless.ms;
+  };
+  const runZip = () => {
     rmSync(zipOut, { force: true });
     // zip -r follows symlinks and stores .git; the generated workspace has neither, so the work is equal.
-    zipTimes.push(timed('zip', ['-qr', zipOut, '.'], workspace).ms);
+    return timed('zip', ['-qr', zipOut, '.'], workspace).ms;
+  };
+  // One untimed pass first: whoever went first would otherwise read 328 MB from disk for both (the other
+  // benchmarks push the workspace out of the page cache); then alternate who goes first.
+  runKeyless();
+  for (let run = 0; run < RUNS; run++) {
+    if (run % 2 === 0) {
+      keylessTimes.push(runKeyless());
+      zipTimes.push(runZip());
+    } else {
+      zipTimes.push(runZip());
+      keylessTimes.push(runKeyless());
+    }
   }
   const check = spawnSync('unzip', ['-tq', keylessOut], { encoding: 'utf8' });
   if (check.status !== 0)
@@ -166,6 +181,7 @@ async function main(): Promise<void> {
       ratio,
       target: '>= 2x faster, peak RSS < 200 MB',
       met: ratio >= 2 && peakMb < 200,
+      note: `peak RSS ${peakMb} MB`,
     },
     {
       keylessRunsMs: keylessTimes.map(Math.round),

@@ -209,6 +209,8 @@ try {
       ratio: waiterLatency / Math.max(keylessLatency, 0.01),
       target: '<= 2 s',
       met: keylessLatency <= 2,
+      note: `${round(keylessRate)} calls/min`,
+      peerNote: `${round(median(waiter.map((m) => m.callsPerMinute)))} calls/min`,
     },
     {
       keylessCallsPerMinute: round(keylessRate),

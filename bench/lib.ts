@@ -17,6 +17,10 @@ export interface BenchResult {
   ratio: number;
   target: string;
   met: boolean;
+  /** A short second figure shown next to Keyless's (e.g. peak memory, calls per minute). */
+  note?: string;
+  /** The same for the peer. */
+  peerNote?: string;
 }
 
 export function median(values: number[]): number {

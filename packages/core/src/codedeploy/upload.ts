@@ -7,8 +7,8 @@ import {
   type ObjectCannedACL,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { awsErrorCode, awsErrorMessage, httpStatusOf, isExpiredCredentialsError } from '../aws/aws-errors';
+import { uploadFileToS3 } from '../s3/file-upload';
 import type { BundleType } from './bundle';
 import { BundleUploadError, RevisionNotFoundError } from './errors';
 
@@ -117,26 +117,35 @@ export async function uploadBundle(
     };
   }
   const partSize = Math.max(options.partSize ?? minPartSize, Math.ceil(file.bytes / maxParts));
-  const upload = new Upload({
-    client: s3,
-    params: {
-      Bucket: bucket,
-      Key: key,
-      Body: createReadStream(file.path, { highWaterMark: 1024 * 1024 }),
-      ContentType: file.bundleType === 'zip' ? 'application/zip' : 'application/x-tar',
-      Metadata: { [shaMetadata]: file.sha256 },
-      ...(options.acl ? { ACL: options.acl } : {}),
-    },
-    partSize,
-    queueSize: options.queueSize ?? 4,
-    leavePartsOnError: false,
-  });
   const started = Date.now();
   let result: { ETag?: string; VersionId?: string };
   try {
-    result = await upload.done();
+    // Parts are read from the file into reused buffers (see uploadFileToS3); a bundle fitting one part is one PUT.
+    result = await uploadFileToS3(s3, {
+      path: file.path,
+      bytes: file.bytes,
+      params: {
+        Bucket: bucket,
+        Key: key,
+        ContentType: file.bundleType === 'zip' ? 'application/zip' : 'application/x-tar',
+        Metadata: { [shaMetadata]: file.sha256 },
+        ...(options.acl ? { ACL: options.acl } : {}),
+      },
+      partSize,
+      queueSize: options.queueSize ?? 4,
+    });
   } catch (error) {
-    throw explainUploadError(error, bucket, key);
+    // The answer of the last request (PutObject, CompleteMultipartUpload) can be lost after S3 stored the
+    // object; a retried Complete then fails with NoSuchUpload. The object's SHA-256 tells.
+    const landed = await headIfPresent(s3, bucket, key).catch(() => undefined);
+    if (landed?.Metadata?.[shaMetadata] !== file.sha256) throw explainUploadError(error, bucket, key);
+    options.note?.(
+      `The upload's answer was lost (${awsErrorMessage(error)}), but s3://${bucket}/${key} holds this bundle (same SHA-256).`,
+    );
+    result = {
+      ...(landed.ETag ? { ETag: landed.ETag } : {}),
+      ...(landed.VersionId ? { VersionId: landed.VersionId } : {}),
+    };
   }
   let identity = revisionIdentity(result.ETag, result.VersionId);
   if (!identity.eTag) {

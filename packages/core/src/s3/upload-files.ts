@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import {
   CreateBucketCommand,
@@ -8,7 +7,6 @@ import {
   type BucketLocationConstraint,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import picomatch from 'picomatch';
 import { awsErrorCode, awsErrorMessage, httpStatusOf, isExpiredCredentialsError } from '../aws/aws-errors';
 import { buildClientConfig } from '../aws/client-config';
@@ -16,6 +14,7 @@ import { call, createEngineBase, type EngineBase, type EngineContext } from '../
 import { InvalidInputError } from '../errors';
 import { formatBytes } from '../codedeploy/upload';
 import { contentTypeFor } from './content-types';
+import { uploadFileToS3 } from './file-upload';
 import { BucketError, FileUploadError, UploadSourceError } from './errors';
 import { selectFiles, type SelectedFile } from './select-files';
 
@@ -120,8 +119,15 @@ interface PlannedFile extends SelectedFile {
 }
 
 const defaultPartSize = 8 * 1024 * 1024;
-/** Parts in flight per multipart file; with 8 files at once that bounds buffered data to about 200 MiB. */
-const partsInFlight = 2;
+/**
+ * Parts in flight across all files (each holds one part-sized buffer: 128 MiB at the default part size), at
+ * least 2 and at most 4 per file: a lone large file goes up 4 parts at a time, 8 files at once 2 parts each.
+ */
+const partsInFlightTotal = 16;
+
+function partsInFlightPerFile(filesAtOnce: number): number {
+  return Math.min(4, Math.max(2, Math.floor(partsInFlightTotal / Math.max(1, filesAtOnce))));
+}
 /** ACLs a bucket with ACLs disabled (Object Ownership "bucket owner enforced") gives every object anyway. */
 const aclsImpliedByOwnership = new Set<CannedAcl>(['private', 'bucket-owner-full-control']);
 
@@ -231,7 +237,10 @@ export async function uploadFiles(options: UploadFilesOptions, ctx: S3Context): 
     );
   }
 
-  const shared = { sendAcl: options.acl !== undefined };
+  const shared = {
+    sendAcl: options.acl !== undefined,
+    partsInFlight: partsInFlightPerFile(Math.min(concurrency, plan.length)),
+  };
   const files: UploadedObject[] = new Array(plan.length);
   let next = 0;
   let done = 0;
@@ -330,14 +339,13 @@ async function uploadOne(
   file: PlannedFile,
   options: UploadFilesOptions,
   encryption: Partial<PutObjectCommandInput>,
-  shared: { sendAcl: boolean },
+  shared: { sendAcl: boolean; partsInFlight: number },
   base: EngineBase,
 ): Promise<UploadedObject> {
   const attempt = async () => {
-    const params: PutObjectCommandInput = {
+    const params: Omit<PutObjectCommandInput, 'Body' | 'ContentLength'> = {
       Bucket: options.bucket,
       Key: file.key,
-      Body: createReadStream(file.absolute),
       ContentType: file.contentType,
       ...(options.contentEncoding ? { ContentEncoding: options.contentEncoding } : {}),
       ...(file.cacheControl ? { CacheControl: file.cacheControl } : {}),
@@ -345,20 +353,14 @@ async function uploadOne(
       ...(shared.sendAcl && options.acl ? { ACL: options.acl } : {}),
       ...encryption,
     };
-    const upload = new Upload({
-      client: s3,
+    return uploadFileToS3(s3, {
+      path: file.absolute,
+      bytes: file.bytes,
       params,
       partSize: Math.max(5 * 1024 * 1024, options.partSize ?? defaultPartSize),
-      queueSize: partsInFlight,
-      leavePartsOnError: false,
+      queueSize: shared.partsInFlight,
+      signal: base.signal,
     });
-    const onAbort = () => void upload.abort().catch(() => undefined);
-    base.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await upload.done();
-    } finally {
-      base.signal?.removeEventListener('abort', onAbort);
-    }
   };
   let result: { ETag?: string; VersionId?: string };
   try {
