@@ -1,4 +1,5 @@
-import { InvalidInputError, providerNames, type CredentialOptions, type ProviderName } from '@keyless/core';
+import { InvalidInputError } from '@keyless/core/errors';
+import { providerNames, type CredentialOptions, type ProviderName } from '@keyless/core/credential-types';
 import { integerOption, UsageError } from './usage';
 
 /** The credential options every AWS-touching command takes (`keyless credentials --help` documents them). */

@@ -1,4 +1,7 @@
-import { InvalidInputError, isKeylessError, StreamReporter } from '@keyless/core';
+// Narrow entry points, not the package index: every command starts through this file, and the index would
+// make each of them load the whole engine (2.6 MB of JavaScript) before doing anything.
+import { InvalidInputError, isKeylessError } from '@keyless/core/errors';
+import { StreamReporter } from '@keyless/core/reporter';
 import type { CommandContext } from './command';
 
 const version = '0.1.0';

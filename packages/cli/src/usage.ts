@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InvalidInputError } from '@keyless/core';
+import { InvalidInputError } from '@keyless/core/errors';
 
 /** A command-line mistake: exit code 2, with a pointer to the command's help. */
 export class UsageError extends InvalidInputError {

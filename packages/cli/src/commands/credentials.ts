@@ -1,4 +1,5 @@
-import { getCallerIdentity, resolveCredentials, type Reporter } from '@keyless/core';
+import { getCallerIdentity, resolveCredentials } from '@keyless/core/credentials';
+import type { Reporter } from '@keyless/core/reporter';
 import {
   credentialFlags,
   credentialFlagsHelp,
