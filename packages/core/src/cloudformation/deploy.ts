@@ -284,28 +284,14 @@ async function deployWithChangeSet(run: Run): Promise<DeployStackResult> {
     };
   }
 
-  const tail = new StackEventTail(
-    describeEventsPage((command) => call(engine, () => engine.cfn.send(command)), stackId),
+  const tail = await startChangeSetExecution(engine, {
+    stackId,
+    stackName,
+    changeSetId,
+    label: name,
     token,
-  );
-  await tail.markBaseline();
-  await call(engine, () =>
-    engine.cfn.send(
-      new ExecuteChangeSetCommand({
-        ChangeSetName: changeSetId,
-        StackName: stackName,
-        ClientRequestToken: token,
-        ...(options.disableRollback ? { DisableRollback: true } : {}),
-      }),
-    ),
-  ).catch(async (error: unknown) => {
-    if (await wasExecuted(engine, stackId, stackName, changeSetId, error)) {
-      reporter.info(
-        `ExecuteChangeSet's answer was lost (${awsErrorMessage(error)}), but change set ${name} is executing: following it.`,
-      );
-      return;
-    }
-    throw explainCloudFormationError(error, 'ExecuteChangeSet', stackName, template.document);
+    disableRollback: options.disableRollback,
+    templateDocument: template.document,
   });
   reporter.info(`Executing change set ${name}; stack events follow.`);
   const operation: StackOperation = creating ? 'create' : 'update';
@@ -679,6 +665,52 @@ async function lostChangeSet(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Executes a change set with the run's ClientRequestToken and returns the event tail, its baseline taken
+ * before the call so only this execution's events are shown. An answer lost after the execution started
+ * (a reset, a 5xx the SDK gave up on) is followed rather than treated as a failure — retrying would fail or,
+ * worse, run a second operation.
+ */
+export async function startChangeSetExecution(
+  engine: Engine,
+  args: {
+    stackId: string;
+    stackName: string;
+    changeSetId: string;
+    /** How messages name the change set. */
+    label: string;
+    token: string;
+    disableRollback?: boolean;
+    templateDocument?: Parameters<typeof explainCloudFormationError>[3];
+  },
+): Promise<StackEventTail> {
+  const { stackId, stackName, changeSetId, token } = args;
+  const tail = new StackEventTail(
+    describeEventsPage((command) => call(engine, () => engine.cfn.send(command)), stackId),
+    token,
+  );
+  await tail.markBaseline();
+  await call(engine, () =>
+    engine.cfn.send(
+      new ExecuteChangeSetCommand({
+        ChangeSetName: changeSetId,
+        StackName: stackName,
+        ClientRequestToken: token,
+        ...(args.disableRollback ? { DisableRollback: true } : {}),
+      }),
+    ),
+  ).catch(async (error: unknown) => {
+    if (await wasExecuted(engine, stackId, stackName, changeSetId, error)) {
+      engine.reporter.info(
+        `ExecuteChangeSet's answer was lost (${awsErrorMessage(error)}), but change set ${args.label} is executing: following it.`,
+      );
+      return;
+    }
+    throw explainCloudFormationError(error, 'ExecuteChangeSet', stackName, args.templateDocument);
+  });
+  return tail;
 }
 
 /** Whether our ExecuteChangeSet went through although it reported a failure (a lost answer, then a retry). */

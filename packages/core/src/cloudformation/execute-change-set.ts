@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   DescribeChangeSetCommand,
-  ExecuteChangeSetCommand,
   type DescribeChangeSetOutput,
   type Stack,
 } from '@aws-sdk/client-cloudformation';
@@ -10,7 +9,7 @@ import { InvalidInputError } from '../errors';
 import { summarizeChanges, type ChangeSetSummary } from './changeset-summary';
 import { deleteChangeSet, isEmptyChangeSet, waitForChangeSet } from './changeset';
 import { call, createEngine, type CloudFormationContext, type Engine } from './context';
-import { describeOrExplain, waitOutOtherOperation } from './deploy';
+import { describeOrExplain, startChangeSetExecution, waitOutOtherOperation } from './deploy';
 import {
   ChangeSetFailedError,
   ChangeSetNotExecutableError,
@@ -18,7 +17,6 @@ import {
   EmptyChangeSetError,
 } from './errors';
 import { explainCloudFormationError } from './explain';
-import { describeEventsPage, StackEventTail } from './events';
 import { failureFor } from './failure';
 import { stackOutputs } from './outputs';
 import { isInProgress, successStatuses, type StackOperation } from './stack';
@@ -120,22 +118,13 @@ export async function executeChangeSet(
 
   reporter.info(summary.text);
   const operation: StackOperation = stack.StackStatus === 'REVIEW_IN_PROGRESS' ? 'create' : 'update';
-  const tail = new StackEventTail(
-    describeEventsPage((command) => call(engine, () => engine.cfn.send(command)), stackId),
+  const tail = await startChangeSetExecution(engine, {
+    stackId,
+    stackName,
+    changeSetId,
+    label: changeSetName,
     token,
-  );
-  await tail.markBaseline();
-  await call(engine, () =>
-    engine.cfn.send(
-      new ExecuteChangeSetCommand({
-        ChangeSetName: changeSetId,
-        StackName: stackName,
-        ClientRequestToken: token,
-        ...(options.disableRollback ? { DisableRollback: true } : {}),
-      }),
-    ),
-  ).catch((error: unknown) => {
-    throw explainCloudFormationError(error, 'ExecuteChangeSet', stackName);
+    disableRollback: options.disableRollback,
   });
   reporter.info(`Executing change set ${changeSetName}; stack events follow.`);
   const final = await waitForStack(engine, { stackName, stackId, tail, what: operation, timeoutMs });
