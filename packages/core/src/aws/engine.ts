@@ -1,7 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { ClientConfigInput } from './client-config';
 import { clientCredentials } from './client-credentials';
-import { isExpiredCredentialsError } from './aws-errors';
+import { isExpiredCredentialsError, isThrottlingError } from './aws-errors';
 import { resolveEndpoint, type EndpointOverrides } from './endpoints';
 import { realClock, type PollClock, type PollSchedule } from './poll';
 import type { Reporter } from '../report/reporter';
@@ -65,11 +65,33 @@ export function createEngineBase(ctx: EngineContext): {
   };
 }
 
+/** Extra waits after the SDK's own 8 attempts have all been throttled (seconds, jittered by the clock). */
+const throttledCallBackoffMs = [2_000, 5_000, 10_000];
+
 /**
- * One AWS call outside a poll loop. The SDK already retries throttling (maxAttempts 8); an expired session
- * is refreshed once and the call repeated, because the SDK never retries ExpiredToken itself.
+ * One AWS call outside a poll loop. The SDK already retries throttling (maxAttempts 8), but under sustained
+ * throttling all eight can fail within seconds; a throttled request was never processed, so waiting longer and
+ * trying again is safe for every operation, mutating ones included. An expired session is refreshed once and
+ * the call repeated, because the SDK never retries ExpiredToken itself.
  */
 export async function call<T>(
+  engine: Pick<EngineBase, 'reporter' | 'refreshCredentials'> & { clock?: PollClock },
+  request: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await callOnce(engine, request);
+    } catch (error) {
+      const backoff = throttledCallBackoffMs[attempt];
+      if (!isThrottlingError(error) || backoff === undefined) throw error;
+      const clock = engine.clock ?? realClock;
+      engine.reporter.debug(`AWS is throttling this call; waiting ${backoff / 1000} s before trying again.`);
+      await clock.sleep(backoff * (0.75 + clock.random() / 2));
+    }
+  }
+}
+
+async function callOnce<T>(
   engine: Pick<EngineBase, 'reporter' | 'refreshCredentials'>,
   request: () => Promise<T>,
 ): Promise<T> {
