@@ -251,7 +251,7 @@ function firstSentence(text: string): string {
 }
 
 /** A git history makes Build.SourceVersion real; without git on the machine the demo still runs. */
-async function commit(repo: string, message: string, init = false): Promise<void> {
+export async function commit(repo: string, message: string, init = false): Promise<void> {
   const git = (...args: string[]) =>
     run('git', ['-c', 'user.name=Keyless demo', '-c', 'user.email=demo@keyless.invalid', ...args], {
       cwd: repo,

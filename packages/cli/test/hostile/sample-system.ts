@@ -2,14 +2,12 @@
 // inspect AWS themselves), a git repository holding a copy of examples/sample-app, agent settings pointing at
 // the sandbox, and the local runner with the built tasks — as packages/cli/src/demo/blog-demo.ts sets it up,
 // but with the knobs the hostile tests turn (faults, time scale, session caps, slow hooks, pipeline variants).
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { CloudFormationClient, ListStacksCommand, type StackSummary } from '@aws-sdk/client-cloudformation';
 import {
   BatchGetDeploymentsCommand,
@@ -27,9 +25,11 @@ import {
 } from '@keyless/pipeline-runner';
 import { loadSandboxConfig, startSandbox, type FaultRule, type RunningSandbox } from '@keyless/sandbox';
 import { builtExtensionTasks } from '../../src/extension-tasks';
-import type { HostileCollector } from './collector';
+import { commit, fetchVersion } from '../../src/demo/blog-demo';
 
-const run = promisify(execFile);
+// The demo's own helpers: a hostile run commits and checks the site exactly as `npm start` does.
+export { commit, fetchVersion };
+import type { HostileCollector } from './collector';
 
 export const sampleDirectory = fileURLToPath(new URL('../../../../examples/sample-app/', import.meta.url));
 export const cliBundle = fileURLToPath(new URL('../../dist/keyless.mjs', import.meta.url));
@@ -253,26 +253,6 @@ export async function startSampleSystem(options: SampleSystemOptions): Promise<S
   }
 }
 
-/** A git history makes Build.SourceVersion real; without git on the machine the runs still work. */
-export async function commit(repo: string, message: string, init = false): Promise<void> {
-  const git = (...args: string[]) =>
-    run('git', ['-c', 'user.name=Keyless hostile', '-c', 'user.email=hostile@keyless.invalid', ...args], {
-      cwd: repo,
-    });
-  try {
-    if (init) await git('init', '-q', '-b', 'main');
-    await git('add', '-A');
-    await git('commit', '-q', '-m', message);
-  } catch {
-    // No git: the runner reports a zero commit id instead.
-  }
-}
-
-/**
- * Makes BeforeInstall sleep for the number of seconds written in `delayFile` (0 when the file is absent) and
- * raises its timeout to `timeoutSeconds` (simulated: the sandbox's agent divides it by the time scale).
- * The delay is read when the hook runs, so a test can slow one deployment and not the next.
- */
 export async function installSlowHook(repo: string, delayFile: string, timeoutSeconds = 3600): Promise<void> {
   const hook = join(repo, 'site', 'scripts', 'before_install.sh');
   const script = await readFile(hook, 'utf8');
@@ -323,11 +303,6 @@ export async function writePipelineVariant(
   const missing = Object.keys(inputs).filter((name) => !seen.has(name));
   if (missing.length > 0) throw new Error(`The sample pipeline has no step named ${missing.join(', ')}`);
   await writeFile(join(repo, file), stringifyYaml(pipeline));
-}
-
-export async function fetchVersion(websiteUrl: string): Promise<string> {
-  const response = await fetch(`${websiteUrl}/version`, { signal: AbortSignal.timeout(5000) });
-  return response.ok ? (await response.text()).trim() : `HTTP ${response.status}`;
 }
 
 /** Deployments that overlapped in time: each must be created no earlier than the previous one completed. */
