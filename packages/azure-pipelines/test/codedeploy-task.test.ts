@@ -28,7 +28,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { placeholderUserData } from '../../sandbox/src/codedeploy/test-support';
+import { blueGreenTemplate } from '../../sandbox/src/codedeploy/test-support';
 import { deploymentSummary } from '../tasks/CodeDeployDeployApplication/summary';
 import {
   leakedSecrets,
@@ -545,96 +545,19 @@ describe('cancelling the job (SIGINT) mid-deployment', () => {
   });
 });
 
-/** The blog's stack: a load balancer, an Auto Scaling group and a blue/green deployment group copying it. */
-function blueGreenTemplate(prefix: string): string {
-  return JSON.stringify({
-    AWSTemplateFormatVersion: '2010-09-09',
-    Resources: {
-      Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.0.0.0/16' } },
-      Subnet: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.0.1.0/24' } },
-      LaunchTemplate: {
-        Type: 'AWS::EC2::LaunchTemplate',
-        Properties: {
-          LaunchTemplateData: {
-            ImageId: 'ami-0abcdef1234567890',
-            InstanceType: 't3.micro',
-            UserData: { 'Fn::Base64': placeholderUserData() },
-          },
-        },
-      },
-      TargetGroup: {
-        Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
-        Properties: {
-          Port: 80,
-          Protocol: 'HTTP',
-          VpcId: { Ref: 'Vpc' },
-          HealthCheckPath: '/',
-          HealthCheckIntervalSeconds: 5,
-          HealthCheckTimeoutSeconds: 2,
-          HealthyThresholdCount: 2,
-          UnhealthyThresholdCount: 2,
-          TargetGroupAttributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }],
-        },
-      },
-      LoadBalancer: {
-        Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer',
-        Properties: { Subnets: [{ Ref: 'Subnet' }] },
-      },
-      Listener: {
-        Type: 'AWS::ElasticLoadBalancingV2::Listener',
-        Properties: {
-          LoadBalancerArn: { Ref: 'LoadBalancer' },
-          Port: 80,
-          Protocol: 'HTTP',
-          DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }],
-        },
-      },
-      AutoScalingGroup: {
-        Type: 'AWS::AutoScaling::AutoScalingGroup',
-        Properties: {
-          LaunchTemplate: {
-            LaunchTemplateId: { Ref: 'LaunchTemplate' },
-            Version: { 'Fn::GetAtt': ['LaunchTemplate', 'LatestVersionNumber'] },
-          },
-          MinSize: '2',
-          MaxSize: '4',
-          DesiredCapacity: '2',
-          VPCZoneIdentifier: [{ Ref: 'Subnet' }],
-          TargetGroupARNs: [{ Ref: 'TargetGroup' }],
-          Tags: [{ Key: 'Name', Value: `${prefix}-web`, PropagateAtLaunch: true }],
-        },
-      },
-      DeploymentGroup: {
-        Type: 'AWS::CodeDeploy::DeploymentGroup',
-        Properties: {
-          ApplicationName: APP,
-          DeploymentGroupName: 'my-sample-bg-deployment-group',
-          ServiceRoleArn: SERVICE_ROLE,
-          DeploymentConfigName: 'CodeDeployDefault.AllAtOnce',
-          AutoScalingGroups: [{ Ref: 'AutoScalingGroup' }],
-          DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
-          LoadBalancerInfo: {
-            TargetGroupInfoList: [{ Name: { 'Fn::GetAtt': ['TargetGroup', 'TargetGroupName'] } }],
-          },
-          BlueGreenDeploymentConfiguration: {
-            TerminateBlueInstancesOnDeploymentSuccess: {
-              Action: 'TERMINATE',
-              TerminationWaitTimeInMinutes: 60,
-            },
-            DeploymentReadyOption: { ActionOnTimeout: 'STOP_DEPLOYMENT', WaitTimeInMinutes: 60 },
-            GreenFleetProvisioningOption: { Action: 'COPY_AUTO_SCALING_GROUP' },
-          },
-        },
-      },
-    },
-  });
-}
-
 test('blue/green over Azure DevOps OIDC: Ready continued, termination wait skipped, ORIGINAL and REPLACEMENT timelines', async () => {
   const cfn = new CloudFormationClient({ endpoint: t.url, region: 'us-east-1', credentials: t.root });
   const stackName = 'aws-sample-app';
   await cfn.send(
-    new CreateStackCommand({ StackName: stackName, TemplateBody: blueGreenTemplate(stackName) }),
+    new CreateStackCommand({
+      StackName: stackName,
+      TemplateBody: blueGreenTemplate(stackName, {
+        serviceRoleArn: SERVICE_ROLE,
+        terminationWaitMinutes: 60,
+        existingApplication: APP,
+        deploymentGroupName: 'my-sample-bg-deployment-group',
+      }),
+    }),
   );
   const stack = await until<Stack>('the stack', async () => {
     const current = (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];

@@ -36,7 +36,7 @@ import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-s
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startSandbox, type RunningSandbox } from '../src/index';
-import { instanceRoot, placeholderUserData, until, uploadBundle } from '../src/codedeploy/test-support';
+import { blueGreenTemplate, instanceRoot, until, uploadBundle } from '../src/codedeploy/test-support';
 import { ACCOUNT_ID, ROOT_KEYS } from './support';
 
 /**
@@ -584,110 +584,17 @@ function loadGenerator(url: string, loops: number) {
   };
 }
 
-function blueGreenTemplate(prefix: string): string {
-  return JSON.stringify({
-    AWSTemplateFormatVersion: '2010-09-09',
-    Resources: {
-      Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.0.0.0/16' } },
-      Subnet: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.0.1.0/24' } },
-      WebSecurityGroup: {
-        Type: 'AWS::EC2::SecurityGroup',
-        Properties: {
-          GroupDescription: 'web',
-          VpcId: { Ref: 'Vpc' },
-          SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIp: '0.0.0.0/0' }],
-        },
-      },
-      LaunchTemplate: {
-        Type: 'AWS::EC2::LaunchTemplate',
-        Properties: {
-          LaunchTemplateData: {
-            ImageId: 'ami-0abcdef1234567890',
-            InstanceType: 't3.micro',
-            SecurityGroupIds: [{ Ref: 'WebSecurityGroup' }],
-            UserData: { 'Fn::Base64': placeholderUserData() },
-          },
-        },
-      },
-      TargetGroup: {
-        Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
-        Properties: {
-          Port: 80,
-          Protocol: 'HTTP',
-          VpcId: { Ref: 'Vpc' },
-          HealthCheckPath: '/',
-          HealthCheckIntervalSeconds: 5,
-          HealthCheckTimeoutSeconds: 2,
-          HealthyThresholdCount: 2,
-          UnhealthyThresholdCount: 2,
-          TargetGroupAttributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }],
-        },
-      },
-      LoadBalancer: {
-        Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer',
-        Properties: { Subnets: [{ Ref: 'Subnet' }], SecurityGroups: [{ Ref: 'WebSecurityGroup' }] },
-      },
-      Listener: {
-        Type: 'AWS::ElasticLoadBalancingV2::Listener',
-        Properties: {
-          LoadBalancerArn: { Ref: 'LoadBalancer' },
-          Port: 80,
-          Protocol: 'HTTP',
-          DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }],
-        },
-      },
-      AutoScalingGroup: {
-        Type: 'AWS::AutoScaling::AutoScalingGroup',
-        Properties: {
-          LaunchTemplate: {
-            LaunchTemplateId: { Ref: 'LaunchTemplate' },
-            Version: { 'Fn::GetAtt': ['LaunchTemplate', 'LatestVersionNumber'] },
-          },
-          MinSize: '2',
-          MaxSize: '4',
-          DesiredCapacity: '2',
-          VPCZoneIdentifier: [{ Ref: 'Subnet' }],
-          TargetGroupARNs: [{ Ref: 'TargetGroup' }],
-          Tags: [{ Key: 'Name', Value: `${prefix}-web`, PropagateAtLaunch: true }],
-        },
-      },
-      Application: { Type: 'AWS::CodeDeploy::Application', Properties: { ComputePlatform: 'Server' } },
-      DeploymentGroup: {
-        Type: 'AWS::CodeDeploy::DeploymentGroup',
-        Properties: {
-          ApplicationName: { Ref: 'Application' },
-          ServiceRoleArn: SERVICE_ROLE,
-          DeploymentConfigName: 'CodeDeployDefault.AllAtOnce',
-          AutoScalingGroups: [{ Ref: 'AutoScalingGroup' }],
-          DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
-          LoadBalancerInfo: {
-            TargetGroupInfoList: [{ Name: { 'Fn::GetAtt': ['TargetGroup', 'TargetGroupName'] } }],
-          },
-          BlueGreenDeploymentConfiguration: {
-            TerminateBlueInstancesOnDeploymentSuccess: {
-              Action: 'TERMINATE',
-              TerminationWaitTimeInMinutes: 3,
-            },
-            DeploymentReadyOption: { ActionOnTimeout: 'STOP_DEPLOYMENT', WaitTimeInMinutes: 60 },
-            GreenFleetProvisioningOption: { Action: 'COPY_AUTO_SCALING_GROUP' },
-          },
-        },
-      },
-    },
-    Outputs: {
-      WebsiteURL: { Value: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': ['LoadBalancer', 'DNSName'] }]] } },
-      ApplicationName: { Value: { Ref: 'Application' } },
-      DeploymentGroupName: { Value: { Ref: 'DeploymentGroup' } },
-      AutoScalingGroupName: { Value: { Ref: 'AutoScalingGroup' } },
-    },
-  });
-}
-
 describe('blue/green through a CloudFormation stack', () => {
   test('v1 then v2 with zero failed requests through the load balancer', { timeout: 240_000 }, async () => {
     const stackName = unique('bluegreen');
     await cfn.send(
-      new CreateStackCommand({ StackName: stackName, TemplateBody: blueGreenTemplate(stackName) }),
+      new CreateStackCommand({
+        StackName: stackName,
+        TemplateBody: blueGreenTemplate(stackName, {
+          serviceRoleArn: SERVICE_ROLE,
+          terminationWaitMinutes: 3,
+        }),
+      }),
     );
     const stack = await until(
       'the stack to be created',

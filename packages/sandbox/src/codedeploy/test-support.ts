@@ -177,3 +177,122 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+export interface BlueGreenTemplateOptions {
+  serviceRoleArn: string;
+  /** How long the blue fleet is kept after the reroute (simulated minutes). */
+  terminationWaitMinutes: number;
+  /** Use this existing CodeDeploy application instead of creating one in the stack. */
+  existingApplication?: string;
+  /** Default: CloudFormation names the group. */
+  deploymentGroupName?: string;
+}
+
+/**
+ * The blog's stack in miniature: a load balancer, an Auto Scaling group of two behind it (serving the
+ * placeholder "v0") and a blue/green deployment group that copies the group on each deployment.
+ */
+export function blueGreenTemplate(prefix: string, options: BlueGreenTemplateOptions): string {
+  const application = options.existingApplication ?? { Ref: 'Application' };
+  return JSON.stringify({
+    AWSTemplateFormatVersion: '2010-09-09',
+    Resources: {
+      Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.0.0.0/16' } },
+      Subnet: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.0.1.0/24' } },
+      WebSecurityGroup: {
+        Type: 'AWS::EC2::SecurityGroup',
+        Properties: {
+          GroupDescription: 'web',
+          VpcId: { Ref: 'Vpc' },
+          SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIp: '0.0.0.0/0' }],
+        },
+      },
+      LaunchTemplate: {
+        Type: 'AWS::EC2::LaunchTemplate',
+        Properties: {
+          LaunchTemplateData: {
+            ImageId: 'ami-0abcdef1234567890',
+            InstanceType: 't3.micro',
+            SecurityGroupIds: [{ Ref: 'WebSecurityGroup' }],
+            UserData: { 'Fn::Base64': placeholderUserData() },
+          },
+        },
+      },
+      TargetGroup: {
+        Type: 'AWS::ElasticLoadBalancingV2::TargetGroup',
+        Properties: {
+          Port: 80,
+          Protocol: 'HTTP',
+          VpcId: { Ref: 'Vpc' },
+          HealthCheckPath: '/',
+          HealthCheckIntervalSeconds: 5,
+          HealthCheckTimeoutSeconds: 2,
+          HealthyThresholdCount: 2,
+          UnhealthyThresholdCount: 2,
+          TargetGroupAttributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '20' }],
+        },
+      },
+      LoadBalancer: {
+        Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer',
+        Properties: { Subnets: [{ Ref: 'Subnet' }], SecurityGroups: [{ Ref: 'WebSecurityGroup' }] },
+      },
+      Listener: {
+        Type: 'AWS::ElasticLoadBalancingV2::Listener',
+        Properties: {
+          LoadBalancerArn: { Ref: 'LoadBalancer' },
+          Port: 80,
+          Protocol: 'HTTP',
+          DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }],
+        },
+      },
+      AutoScalingGroup: {
+        Type: 'AWS::AutoScaling::AutoScalingGroup',
+        Properties: {
+          LaunchTemplate: {
+            LaunchTemplateId: { Ref: 'LaunchTemplate' },
+            Version: { 'Fn::GetAtt': ['LaunchTemplate', 'LatestVersionNumber'] },
+          },
+          MinSize: '2',
+          MaxSize: '4',
+          DesiredCapacity: '2',
+          VPCZoneIdentifier: [{ Ref: 'Subnet' }],
+          TargetGroupARNs: [{ Ref: 'TargetGroup' }],
+          Tags: [{ Key: 'Name', Value: `${prefix}-web`, PropagateAtLaunch: true }],
+        },
+      },
+      ...(options.existingApplication
+        ? {}
+        : {
+            Application: { Type: 'AWS::CodeDeploy::Application', Properties: { ComputePlatform: 'Server' } },
+          }),
+      DeploymentGroup: {
+        Type: 'AWS::CodeDeploy::DeploymentGroup',
+        Properties: {
+          ApplicationName: application,
+          ServiceRoleArn: options.serviceRoleArn,
+          ...(options.deploymentGroupName ? { DeploymentGroupName: options.deploymentGroupName } : {}),
+          DeploymentConfigName: 'CodeDeployDefault.AllAtOnce',
+          AutoScalingGroups: [{ Ref: 'AutoScalingGroup' }],
+          DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+          LoadBalancerInfo: {
+            TargetGroupInfoList: [{ Name: { 'Fn::GetAtt': ['TargetGroup', 'TargetGroupName'] } }],
+          },
+          BlueGreenDeploymentConfiguration: {
+            TerminateBlueInstancesOnDeploymentSuccess: {
+              Action: 'TERMINATE',
+              TerminationWaitTimeInMinutes: options.terminationWaitMinutes,
+            },
+            DeploymentReadyOption: { ActionOnTimeout: 'STOP_DEPLOYMENT', WaitTimeInMinutes: 60 },
+            GreenFleetProvisioningOption: { Action: 'COPY_AUTO_SCALING_GROUP' },
+          },
+        },
+      },
+    },
+    Outputs: {
+      WebsiteURL: { Value: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': ['LoadBalancer', 'DNSName'] }]] } },
+      ApplicationName: { Value: application },
+      DeploymentGroupName: { Value: { Ref: 'DeploymentGroup' } },
+      AutoScalingGroupName: { Value: { Ref: 'AutoScalingGroup' } },
+    },
+  });
+}
