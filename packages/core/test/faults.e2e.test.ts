@@ -296,6 +296,9 @@ describe('the sample pipeline under hostile AWS APIs', { timeout: 180_000 }, () 
 
   test('faults were injected', () => {
     console.log(`faults e2e: ${JSON.stringify(totals)}`);
-    assert.ok(totals.throttle > 0 && totals.serverError > 0 && totals.duplicate > 0, JSON.stringify(totals));
+    assert.ok(totals.throttle > 0 && totals.duplicate > 0, JSON.stringify(totals));
+    // 5xx at 5 %: required only where missing it by chance is below 1 in 10,000 (the request count moves
+    // with timing, so the seed alone does not fix the draws).
+    if (0.95 ** totals.requests < 1e-4) assert.ok(totals.serverError > 0, JSON.stringify(totals));
   });
 });

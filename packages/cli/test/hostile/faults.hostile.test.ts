@@ -140,8 +140,14 @@ describe(
       t.diagnostic(
         `seed ${seed}: ${totals.requests} AWS requests, injected ${JSON.stringify(totals.injected)}`,
       );
-      assert.ok(totals.injected.throttle > 0 && totals.injected.serverError > 0, JSON.stringify(totals));
-      if (runs >= 5) assert.ok(totals.injected.reset > 0, JSON.stringify(totals));
+      const drawn = totals.injected.throttle + totals.injected.serverError + totals.injected.reset;
+      assert.ok(drawn > 0, JSON.stringify(totals));
+      // Each kind is required only where missing it by chance is below 1 in 10,000: a short run of ~65
+      // requests misses a 5 % fault 3.6 % of the time, which is luck, not a broken injector.
+      for (const [kind, rate] of Object.entries(base[0]!) as Array<[keyof FaultStats['injected'], number]>) {
+        if (typeof rate !== 'number' || (1 - rate) ** totals.requests >= 1e-4) continue;
+        assert.ok(totals.injected[kind] > 0, `${kind} at ${rate}: ${JSON.stringify(totals)}`);
+      }
     });
 
     test('no secret reached any output of these runs', async () => {
