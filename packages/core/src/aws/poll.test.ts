@@ -57,6 +57,24 @@ describe('poll', () => {
     assert.ok(callTimes.at(-1)! - finishAt <= 2_500, 'noticed within one capped interval');
   });
 
+  it('a check that knows nothing can change sooner delays the next one (never below the interval)', async () => {
+    const clock = new FakeClock();
+    const hints = [40_000, 10, undefined];
+    let calls = 0;
+    await poll({
+      clock,
+      timeoutMs: 600_000,
+      onTimeout: timeout,
+      schedule: { initialMs: 1_000, growth: 1, maxMs: 1_000 },
+      check: async () => {
+        const notBeforeMs = hints[calls++];
+        if (calls > hints.length) return { done: true, value: 'done' };
+        return notBeforeMs === undefined ? { done: false } : { done: false, notBeforeMs };
+      },
+    });
+    assert.deepEqual(clock.sleeps, [40_000, 1_000, 1_000]);
+  });
+
   it('backs off with jitter on throttling (codes, 429/503, "Rate exceeded") and carries on', async () => {
     const clock = new FakeClock();
     const failures = [

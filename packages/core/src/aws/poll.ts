@@ -11,8 +11,11 @@ export interface PollClock {
 
 export const realClock: PollClock = { now: Date.now, sleep: realSleep, random: Math.random };
 
-/** One look at the thing being waited for. */
-export type PollStep<T> = { done: true; value: T } | { done: false; status?: string };
+/**
+ * One look at the thing being waited for. `notBeforeMs`: the caller knows nothing can change sooner (a wait
+ * of known length), so the next look comes no earlier than that, however short the schedule's interval.
+ */
+export type PollStep<T> = { done: true; value: T } | { done: false; status?: string; notBeforeMs?: number };
 
 export interface PollProgress {
   attempt: number;
@@ -100,6 +103,7 @@ export async function poll<T>(options: PollOptions<T>): Promise<T> {
       lastStatus = step.status ?? lastStatus;
       options.onProgress?.({ attempt, elapsedMs: clock.now() - started, status: lastStatus });
       interval = Math.min(schedule.maxMs, Math.round(interval * schedule.growth));
+      if (step.notBeforeMs !== undefined) wait = Math.max(wait, Math.round(step.notBeforeMs));
     } catch (error) {
       throwIfAborted(options.signal);
       // Throttling, 5xx and dropped connections the SDK gave up on (or had no retry quota left for).

@@ -7,6 +7,7 @@ import { describeOverview, exitCodeFrom } from './diagnostics';
 import { DeploymentCancelledError, DeploymentFailedError, DeploymentTimeoutError } from './errors';
 import { blockingDeploymentId } from './explain';
 import { watchDeployment } from './watch';
+import { FakeClock } from '../../test/support/fake-clock';
 
 type Handler = (input: Record<string, unknown>) => unknown;
 
@@ -500,4 +501,107 @@ test('cancelled with stopOnCancel after the deployment finished, or when stoppin
       return true;
     },
   );
+});
+
+test('blue/green on fake time: checks thin out in the termination wait, speed up at its known end, and events are fetched only while instances work', async () => {
+  const clock = new FakeClock();
+  const start = clock.now();
+  // Green installs for 60 s, traffic moves, the 5-minute termination wait, blue terminates 20 s later.
+  const rerouted = start + 60_000;
+  const waitEnds = rerouted + 5 * 60_000;
+  const ended = waitEnds + 20_000;
+  const at = (time: number): DeploymentInfo => {
+    const common = { deploymentId: 'd-BG' };
+    if (time < rerouted)
+      return { ...common, status: 'InProgress', deploymentOverview: { InProgress: 2, Pending: 2 } };
+    if (time < ended)
+      return {
+        ...common,
+        status: 'InProgress',
+        instanceTerminationWaitTimeStarted: true,
+        deploymentOverview: { Succeeded: 4 },
+      };
+    return { ...common, status: 'Succeeded', deploymentOverview: { Succeeded: 4 } };
+  };
+  const checks: number[] = [];
+  const { client, calls } = fakeCodeDeploy({
+    GetDeployment: () => {
+      checks.push(clock.now());
+      return { deploymentInfo: at(clock.now()) };
+    },
+    ListDeploymentTargets: () => ({ targetIds: ['i-1', 'i-2'] }),
+    BatchGetDeploymentTargets: (input) => ({
+      deploymentTargets: (input.targetIds as string[]).map((id) => ({
+        instanceTarget: target(id, clock.now() < rerouted ? 'InProgress' : 'Succeeded'),
+      })),
+    }),
+  });
+  const reporter = new MemoryReporter();
+  const engine = createCodeDeployEngine({
+    credentials: {
+      region: 'us-east-1',
+      provider: async () => ({ accessKeyId: 'AKIA', secretAccessKey: 'x' }),
+    },
+    env: {},
+    reporter,
+    clients: { codedeploy: client },
+    clock,
+  });
+  const result = await watchDeployment(engine, {
+    deploymentId: 'd-BG',
+    timeoutMs: 3_600_000,
+    terminationWaitMinutes: 5,
+  });
+  assert.equal(result.outcome, 'succeeded');
+
+  const during = (from: number, to: number) => checks.filter((time) => time >= from && time < to).length;
+  // At the normal pace (2.5 s) the wait would cost 120 checks; thinned out, about 30.
+  const inWait = during(rerouted, waitEnds);
+  assert.ok(inWait <= 40, `${inWait} checks in the 5-minute termination wait`);
+  assert.ok(
+    checks.every((time, i) => i === 0 || time - checks[i - 1]! <= 30_000),
+    'never more than 30 s between checks',
+  );
+  // After the wait's known end, the normal pace: the end noticed within one interval.
+  assert.ok(checks.at(-1)! - ended <= 2_500 * 1.2, `noticed ${checks.at(-1)! - ended} ms after the end`);
+  assert.ok(during(waitEnds, ended) >= 6, 'the normal pace resumed once the wait could be over');
+  // Lifecycle events: while instances work, every third check; in the wait (nothing works) not at all,
+  // apart from the look when the overview changed and the final one.
+  const eventCalls = calls.filter((call) => call.name === 'BatchGetDeploymentTargets').length;
+  const activeChecks = during(start, rerouted);
+  assert.ok(eventCalls <= Math.ceil(activeChecks / 3) + 3, `${eventCalls} event fetches`);
+  assert.ok(eventCalls >= 3, 'live progress while green installs');
+});
+
+test('Ready for a manual reroute: the checks thin out to one every 30 s at most', async () => {
+  const clock = new FakeClock();
+  const start = clock.now();
+  const continuedAt = start + 20 * 60_000;
+  const checks: number[] = [];
+  const { client } = fakeCodeDeploy({
+    GetDeployment: () => {
+      checks.push(clock.now());
+      return {
+        deploymentInfo: {
+          deploymentId: 'd-R',
+          status: clock.now() < continuedAt ? 'Ready' : 'Succeeded',
+          deploymentOverview: { Ready: 2 },
+        },
+      };
+    },
+    ListDeploymentTargets: () => ({ targetIds: [] }),
+  });
+  const engine = createCodeDeployEngine({
+    credentials: {
+      region: 'us-east-1',
+      provider: async () => ({ accessKeyId: 'AKIA', secretAccessKey: 'x' }),
+    },
+    env: {},
+    reporter: new MemoryReporter(),
+    clients: { codedeploy: client },
+    clock,
+  });
+  await watchDeployment(engine, { deploymentId: 'd-R', timeoutMs: 3_600_000 });
+  assert.ok(checks.length <= 80, `${checks.length} checks in 20 minutes (480 at the normal pace)`);
+  assert.ok(checks.at(-1)! - continuedAt <= 30_000, 'a person continuing it is noticed within 30 s');
 });

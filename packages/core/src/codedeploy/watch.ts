@@ -85,6 +85,14 @@ const eventsEvery = 3;
 const relistEvery = 8;
 /** Say we are still waiting when nothing was printed for this long. */
 const heartbeatMs = 30_000;
+/**
+ * In a wait that only time or a person ends (Ready for a manual reroute, blue's termination wait), checks thin
+ * out: the next comes after this share of the time already spent in the wait, up to quietCapMs. The share
+ * (not the wait's known length) sets the pace because time can run faster than the group says — in a sandbox
+ * with a time scale the 5-minute wait takes 5 s — while on AWS a 5-minute wait costs ~36 checks instead of 120.
+ */
+const quietShare = 0.1;
+const quietCapMs = 30_000;
 
 class WatchTimedOut extends Error {
   constructor(
@@ -192,10 +200,22 @@ class TargetRenderer {
   }
 }
 
+/** Some instance is still working through its lifecycle events (or CodeDeploy has not counted them yet). */
+function instancesBusy(overview: DeploymentInfo['deploymentOverview']): boolean {
+  if (!overview) return true;
+  return (overview.InProgress ?? 0) + (overview.Pending ?? 0) > 0;
+}
+
+/** The sum of the overview's counts: it grows when blue/green adds its green instances. */
+function instanceCount(overview: DeploymentInfo['deploymentOverview']): number {
+  return Object.values(overview ?? {}).reduce((sum: number, count) => sum + (count ?? 0), 0);
+}
+
 /**
  * Follows a deployment to its end with the one polling helper: GetDeployment each check, the instances'
- * lifecycle events every other check (and whenever the overview changes), blue/green's Ready gate and
- * termination wait handled as asked. Throws DeploymentFailedError with per-instance diagnostics, or
+ * lifecycle events every third check while some instance is busy (and whenever the status or overview
+ * changes), blue/green's Ready gate and termination wait handled as asked, checked less often while they
+ * last. Throws DeploymentFailedError with per-instance diagnostics, or
  * DeploymentTimeoutError ("still in progress", or stopped with rollback when asked).
  */
 export async function watchDeployment(engine: CodeDeployEngine, options: WatchOptions): Promise<WatchResult> {
@@ -211,17 +231,26 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
   let lastStatus: string | undefined;
   let previousStatus: string | undefined;
 
-  // Target ids are listed until some appear, then again now and then (blue/green adds green ones later);
-  // their lifecycle events are fetched when the overview moves and every few checks otherwise, so live
-  // progress costs about one extra call per three checks.
+  // Target ids are listed until some appear, then again when the overview counts more instances (blue/green
+  // adds green ones later) and now and then in case it does not; their lifecycle events are fetched when the
+  // overview moves and every few checks while instances are busy, so live progress costs about one extra call
+  // per three checks, and nothing while nothing runs.
   let targetIds: string[] = [];
   let checksSinceListing = 0;
+  let countAtListing = 0;
+  let instancesCounted = 0;
   // The last targets fetched: the timeline in the result and in every error, without polling again.
   let latestTargets: InstanceTarget[] = [];
   const refreshTargets = async (relist: boolean) => {
-    if (relist || targetIds.length === 0 || ++checksSinceListing >= relistEvery) {
+    if (
+      relist ||
+      targetIds.length === 0 ||
+      instancesCounted !== countAtListing ||
+      ++checksSinceListing >= relistEvery
+    ) {
       targetIds = await listTargetIds(engine, deploymentId);
       checksSinceListing = 0;
+      countAtListing = instancesCounted;
     }
     if (targetIds.length === 0) return;
     latestTargets = await getTargets(engine, deploymentId, targetIds);
@@ -239,6 +268,33 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
       if (awsErrorCode(error) === 'DeploymentIsNotInReadyStateException') return false;
       throw error;
     }
+  };
+
+  // The quiet wait under way (Ready for a person, or blue's termination wait) and when it was first seen.
+  let quiet: { kind: 'ready' | 'termination'; since: number } | undefined;
+  const quietKind = (status: string, info: DeploymentInfo) => {
+    if (status === 'Ready' && !options.continueReady) return 'ready';
+    if (
+      status === 'InProgress' &&
+      info.instanceTerminationWaitTimeStarted &&
+      !options.finishAfterReroute &&
+      !options.skipTerminationWait
+    )
+      return 'termination';
+    return undefined;
+  };
+  /** How long nothing can change in the quiet wait; undefined once its known end has passed. */
+  const quietPause = (): number | undefined => {
+    if (!quiet) return undefined;
+    const now = clock.now();
+    let pause = Math.min(quietCapMs, (now - quiet.since) * quietShare);
+    if (quiet.kind === 'termination' && options.terminationWaitMinutes !== undefined) {
+      // CodeDeploy cannot terminate blue before its wait is over: from then on, the normal pace notices the end.
+      const untilEnd = quiet.since + options.terminationWaitMinutes * 60_000 - now;
+      if (untilEnd <= 0) return undefined;
+      pause = Math.min(pause, untilEnd);
+    }
+    return pause;
   };
 
   let result: { info: DeploymentInfo; outcome: WatchOutcome | 'failed' };
@@ -277,6 +333,9 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
         const busy = status === 'InProgress' || status === 'Ready' || terminalStatuses.has(status);
         const statusChanged = status !== previousStatus;
         previousStatus = status;
+        instancesCounted = instanceCount(info.deploymentOverview);
+        const kind = quietKind(status, info);
+        if (kind !== quiet?.kind) quiet = kind ? { kind, since: clock.now() } : undefined;
         if (options.onProgress && (overviewChanged || statusChanged)) {
           const progress: DeploymentProgress = { deploymentId, status };
           const percent = overviewPercent(info.deploymentOverview);
@@ -284,10 +343,8 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
           if (overview !== undefined) progress.overview = overview;
           options.onProgress(progress);
         }
-        if (
-          busy &&
-          (overviewChanged || statusChanged || attempt % eventsEvery === 0 || terminalStatuses.has(status))
-        ) {
+        const eventsDue = attempt % eventsEvery === 0 && !quiet && instancesBusy(info.deploymentOverview);
+        if (busy && (overviewChanged || statusChanged || eventsDue || terminalStatuses.has(status))) {
           await refreshTargets(statusChanged);
         }
 
@@ -336,7 +393,8 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
             );
           }
         }
-        return { done: false, status };
+        const pause = quietPause();
+        return pause === undefined ? { done: false, status } : { done: false, status, notBeforeMs: pause };
       },
     });
   } catch (error) {
