@@ -5,21 +5,14 @@ import {
   deleteStack,
   deployStack,
   InvalidInputError,
-  resolveCredentials,
-  type CloudFormationContext,
   type DeployStackOptions,
   type ParameterSource,
-  type Reporter,
   type TemplateSource,
 } from '@keyless/core';
-import {
-  credentialFlags,
-  credentialFlagsHelp,
-  credentialOptionsFrom,
-  assertNoUnexpected,
-} from '../credential-flags';
+import { credentialFlags, credentialFlagsHelp, assertNoUnexpected } from '../credential-flags';
 import { expandListFlags, integerOption, parseCommandLine, splitList, UsageError } from '../usage';
 import type { CommandContext } from '../command';
+import { engineContextFor } from '../engine-context';
 
 export const cloudformationHelp = `keyless cloudformation — create, update or delete a CloudFormation stack and wait for it, printing its events.
 
@@ -250,24 +243,6 @@ async function runDelete(argv: string[], context: CommandContext): Promise<numbe
     engineContext,
   );
   return 0;
-}
-
-async function engineContextFor(
-  command: string,
-  values: Parameters<typeof credentialOptionsFrom>[1],
-  context: CommandContext,
-  reporter: Reporter,
-): Promise<CloudFormationContext> {
-  const credentialOptions = credentialOptionsFrom(command, values, context.env);
-  const credentials = await resolveCredentials(credentialOptions, {
-    env: context.env,
-    reporter,
-    cwd: context.cwd,
-  });
-  // Ctrl-C stops the wait with a clear "may still be running" message instead of killing us mid-sentence.
-  const abort = new AbortController();
-  void context.interrupted().then(() => abort.abort());
-  return { credentials, env: context.env, reporter, cwd: context.cwd, signal: abort.signal };
 }
 
 function required(value: string | undefined, name: string): string {

@@ -11,22 +11,16 @@ import {
   describeFailedEvent,
   exitCodeFrom,
   InvalidInputError,
-  resolveCredentials,
-  type CodeDeployContext,
   type DeployApplicationOptions,
   type RevisionSource,
 } from '@keyless/core';
 // `codedeploy local` rehearses hooks with the sandbox's agent: the CLI front end may use the sandbox;
 // core never does.
 import { Clock, InstanceAgent, type AgentDeployment, type LifecycleEventName } from '@keyless/sandbox';
-import {
-  credentialFlags,
-  credentialFlagsHelp,
-  credentialOptionsFrom,
-  assertNoUnexpected,
-} from '../credential-flags';
+import { credentialFlags, credentialFlagsHelp, assertNoUnexpected } from '../credential-flags';
 import { expandListFlags, integerOption, parseCommandLine, splitList, UsageError } from '../usage';
 import type { CommandContext } from '../command';
+import { engineContextFor } from '../engine-context';
 
 export const codedeployHelp = `keyless codedeploy — deploy an application revision with AWS CodeDeploy (EC2/on-premises) and wait for it.
 
@@ -303,22 +297,8 @@ async function runDeploy(argv: string[], context: CommandContext): Promise<numbe
     timeoutMinutes: integerOption(command, 'timeout', values.timeout, { min: 1, max: 10_080 }),
   };
   const reporter = context.reporter({ verbose: values.verbose ?? false });
-  const credentials = await resolveCredentials(credentialOptionsFrom(command, values, context.env), {
-    env: context.env,
-    reporter,
-    cwd: context.cwd,
-  });
   // Ctrl-C stops the wait with a clear "may still be running" message; the deployment itself goes on.
-  const abort = new AbortController();
-  void context.interrupted().then(() => abort.abort());
-  const engineContext: CodeDeployContext = {
-    credentials,
-    env: context.env,
-    reporter,
-    cwd: context.cwd,
-    signal: abort.signal,
-  };
-  const result = await deployApplication(options, engineContext);
+  const result = await deployApplication(options, await engineContextFor(command, values, context, reporter));
   context.stdout(`deploymentId=${result.deploymentId}\n`);
   return 0;
 }
@@ -329,9 +309,7 @@ async function runValidate(argv: string[], context: CommandContext): Promise<num
     context.stdout(`${codedeployHelp}\n`);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'codedeploy');
-  const directory = resolve(context.cwd, positionals[0] ?? '.');
-  await requireDirectory(directory);
+  const directory = await appDirectory(positionals, context);
   const check = await checkWorkspaceAppSpec(directory, {
     isExcluded: createExcluder(splitList(values.exclude)),
   });
@@ -350,7 +328,10 @@ async function runValidate(argv: string[], context: CommandContext): Promise<num
   return 0;
 }
 
-async function requireDirectory(directory: string): Promise<void> {
+/** The one optional DIR argument of validate and local (default: here), which must be a folder. */
+async function appDirectory(positionals: string[], context: CommandContext): Promise<string> {
+  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'codedeploy');
+  const directory = resolve(context.cwd, positionals[0] ?? '.');
   const info = await stat(directory).catch(() => undefined);
   if (!info?.isDirectory()) {
     throw new InvalidInputError(
@@ -358,6 +339,7 @@ async function requireDirectory(directory: string): Promise<void> {
       'Give the folder that holds appspec.yml.',
     );
   }
+  return directory;
 }
 
 async function runLocal(argv: string[], context: CommandContext): Promise<number> {
@@ -367,9 +349,7 @@ async function runLocal(argv: string[], context: CommandContext): Promise<number
     context.stdout(`${codedeployHelp}\n`);
     return 0;
   }
-  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'codedeploy');
-  const directory = resolve(context.cwd, positionals[0] ?? '.');
-  await requireDirectory(directory);
+  const directory = await appDirectory(positionals, context);
   const reporter = context.reporter({ verbose: values.verbose ?? false });
   const requested = splitList(values.events);
   for (const event of requested) {

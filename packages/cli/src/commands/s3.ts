@@ -1,22 +1,16 @@
 import {
   cannedAcls,
-  resolveCredentials,
   storageClasses,
   uploadFiles,
   type CannedAcl,
-  type S3Context,
   type ServerSideEncryption,
   type StorageClassName,
   type UploadFilesOptions,
 } from '@keyless/core';
-import {
-  assertNoUnexpected,
-  credentialFlags,
-  credentialFlagsHelp,
-  credentialOptionsFrom,
-} from '../credential-flags';
+import { assertNoUnexpected, credentialFlags, credentialFlagsHelp } from '../credential-flags';
 import { expandListFlags, integerOption, parseCommandLine, UsageError } from '../usage';
 import type { CommandContext } from '../command';
+import { engineContextFor } from '../engine-context';
 
 export const s3Help = `keyless s3 — upload a folder's files to an S3 bucket, several at once.
 
@@ -112,21 +106,7 @@ export async function runS3(argv: string[], context: CommandContext): Promise<nu
     concurrency: integerOption(command, 'concurrency', values.concurrency, { min: 1, max: 64 }),
   };
   const reporter = context.reporter({ verbose: values.verbose ?? false });
-  const credentials = await resolveCredentials(credentialOptionsFrom(command, values, context.env), {
-    env: context.env,
-    reporter,
-    cwd: context.cwd,
-  });
-  const abort = new AbortController();
-  void context.interrupted().then(() => abort.abort());
-  const engine: S3Context = {
-    credentials,
-    env: context.env,
-    reporter,
-    cwd: context.cwd,
-    signal: abort.signal,
-  };
-  const result = await uploadFiles(options, engine);
+  const result = await uploadFiles(options, await engineContextFor(command, values, context, reporter));
   reporter.info(
     `Uploaded ${result.files.length} file(s) to s3://${result.bucket} in ${result.seconds.toFixed(1)} s.`,
   );
