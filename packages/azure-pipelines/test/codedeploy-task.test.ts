@@ -16,11 +16,10 @@ import {
 import {
   CodeDeployClient,
   CreateApplicationCommand,
-  CreateDeploymentGroupCommand,
   GetDeploymentCommand,
   type DeploymentInfo,
 } from '@aws-sdk/client-codedeploy';
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -28,7 +27,12 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { blueGreenTemplate } from '../../sandbox/src/codedeploy/test-support';
+import {
+  blueGreenTemplate,
+  createTaggedDeploymentGroup,
+  launchTaggedInstances,
+  until,
+} from '../../sandbox/src/codedeploy/test-support';
 import { deploymentSummary } from '../tasks/CodeDeployDeployApplication/summary';
 import {
   leakedSecrets,
@@ -205,49 +209,16 @@ async function deployment(id: string): Promise<DeploymentInfo> {
   return (await codedeploy.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo ?? {};
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function launchInstances(tag: string, count: number): Promise<string[]> {
-  const run = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0abcdef1234567890',
-      InstanceType: 't3.micro',
-      MinCount: count,
-      MaxCount: count,
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Deploy', Value: tag }] }],
-    }),
-  );
-  const ids = (run.Instances ?? []).map((instance) => instance.InstanceId!);
-  await until('instances running', async () => {
-    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
-    const states = (described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name);
-    return states.length === ids.length && states.every((state) => state === 'running') ? true : undefined;
-  });
-  return ids;
-}
-
 /** An in-place group over `count` freshly launched instances tagged with its name. */
 async function inPlaceGroup(name: string, count: number, autoRollback = false): Promise<void> {
-  instancesOf.set(name, await launchInstances(name, count));
-  await codedeploy.send(
-    new CreateDeploymentGroupCommand({
-      applicationName: APP,
-      deploymentGroupName: name,
-      serviceRoleArn: SERVICE_ROLE,
-      ec2TagFilters: [{ Key: 'Deploy', Value: name, Type: 'KEY_AND_VALUE' }],
-      ...(autoRollback
-        ? { autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] } }
-        : {}),
-    }),
-  );
+  instancesOf.set(name, await launchTaggedInstances(ec2, name, count));
+  await createTaggedDeploymentGroup(codedeploy, {
+    applicationName: APP,
+    deploymentGroupName: name,
+    tag: name,
+    serviceRoleArn: SERVICE_ROLE,
+    autoRollback,
+  });
 }
 
 before(async () => {

@@ -9,13 +9,16 @@ import {
   CodeDeployClient,
   CreateApplicationCommand,
   CreateDeploymentCommand,
-  CreateDeploymentGroupCommand,
   GetDeploymentCommand,
 } from '@aws-sdk/client-codedeploy';
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import {
+  createTaggedDeploymentGroup,
+  launchTaggedInstances,
+} from '../../sandbox/src/codedeploy/test-support';
 import {
   leakedSecrets,
   managedIdentityArgs,
@@ -93,38 +96,21 @@ async function deploy(args: string[], timeoutMs = 180_000): Promise<CliResult> {
 }
 
 async function launchInstances(tag: string, count: number): Promise<string[]> {
-  const ec2 = new EC2Client({ endpoint: t.url, region: 'us-east-1', credentials: t.root });
-  const run = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0abcdef1234567890',
-      InstanceType: 't3.micro',
-      MinCount: count,
-      MaxCount: count,
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Deploy', Value: tag }] }],
-    }),
+  return launchTaggedInstances(
+    new EC2Client({ endpoint: t.url, region: 'us-east-1', credentials: t.root }),
+    tag,
+    count,
   );
-  const ids = (run.Instances ?? []).map((instance) => instance.InstanceId!);
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
-    const states = (described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name);
-    if (states.length === ids.length && states.every((state) => state === 'running')) return ids;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('instances did not start');
 }
 
 async function group(name: string, tag: string, autoRollback: boolean): Promise<void> {
-  await codedeploy.send(
-    new CreateDeploymentGroupCommand({
-      applicationName: APP,
-      deploymentGroupName: name,
-      serviceRoleArn: SERVICE_ROLE,
-      ec2TagFilters: [{ Key: 'Deploy', Value: tag, Type: 'KEY_AND_VALUE' }],
-      ...(autoRollback
-        ? { autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] } }
-        : {}),
-    }),
-  );
+  await createTaggedDeploymentGroup(codedeploy, {
+    applicationName: APP,
+    deploymentGroupName: name,
+    tag,
+    serviceRoleArn: SERVICE_ROLE,
+    autoRollback,
+  });
 }
 
 before(async () => {

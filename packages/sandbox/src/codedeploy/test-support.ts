@@ -3,6 +3,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateDeploymentGroupCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
+import { DescribeInstancesCommand, RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /**
@@ -176,6 +178,50 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Launches `count` instances tagged Deploy=<tag> and waits until they all run. */
+export async function launchTaggedInstances(ec2: EC2Client, tag: string, count: number): Promise<string[]> {
+  const run = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: 'ami-0abcdef1234567890',
+      InstanceType: 't3.micro',
+      MinCount: count,
+      MaxCount: count,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Deploy', Value: tag }] }],
+    }),
+  );
+  const ids = (run.Instances ?? []).map((instance) => instance.InstanceId!);
+  await until('instances running', async () => {
+    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+    const states = (described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name);
+    return states.length === ids.length && states.every((state) => state === 'running') ? true : undefined;
+  });
+  return ids;
+}
+
+/** An in-place deployment group over the instances tagged Deploy=<tag>, optionally rolling back on failure. */
+export async function createTaggedDeploymentGroup(
+  codedeploy: CodeDeployClient,
+  group: {
+    applicationName: string;
+    deploymentGroupName: string;
+    tag: string;
+    serviceRoleArn: string;
+    autoRollback?: boolean;
+  },
+): Promise<void> {
+  await codedeploy.send(
+    new CreateDeploymentGroupCommand({
+      applicationName: group.applicationName,
+      deploymentGroupName: group.deploymentGroupName,
+      serviceRoleArn: group.serviceRoleArn,
+      ec2TagFilters: [{ Key: 'Deploy', Value: group.tag, Type: 'KEY_AND_VALUE' }],
+      ...(group.autoRollback
+        ? { autoRollbackConfiguration: { enabled: true, events: ['DEPLOYMENT_FAILURE'] } }
+        : {}),
+    }),
+  );
 }
 
 export interface BlueGreenTemplateOptions {
