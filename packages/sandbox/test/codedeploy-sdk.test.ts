@@ -32,11 +32,17 @@ import {
   CreateStackCommand,
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startSandbox, type RunningSandbox } from '../src/index';
-import { blueGreenTemplate, instanceRoot, until, uploadBundle } from '../src/codedeploy/test-support';
+import {
+  blueGreenTemplate,
+  instanceRoot,
+  launchTaggedInstances,
+  until,
+  uploadBundle,
+} from '../src/codedeploy/test-support';
 import { ACCOUNT_ID, ROOT_KEYS } from './support';
 
 /**
@@ -91,24 +97,7 @@ after(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function launchTagged(tag: string, count: number): Promise<string[]> {
-  const run = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0abcdef1234567890',
-      InstanceType: 't3.micro',
-      MinCount: count,
-      MaxCount: count,
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Deploy', Value: tag }] }],
-    }),
-  );
-  const ids = (run.Instances ?? []).map((instance) => instance.InstanceId as string);
-  await until('instances running', async () => {
-    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
-    const states = (described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name);
-    return states.length === ids.length && states.every((state) => state === 'running') ? true : undefined;
-  });
-  return ids;
-}
+const launchTagged = (tag: string, count: number) => launchTaggedInstances(ec2, tag, count);
 
 async function inPlaceGroup(
   app: string,
