@@ -21,7 +21,7 @@ function fakeClient<T>(handlers: Record<string, Handler>, calls: string[]): T {
   } as unknown as T;
 }
 
-function setup(signal?: AbortSignal) {
+function setup(signal?: AbortSignal, overrides: Record<string, Handler> = {}) {
   const calls: string[] = [];
   let looks = 0;
   const codedeploy = fakeClient<CodeDeployClient>(
@@ -41,6 +41,7 @@ function setup(signal?: AbortSignal) {
           { instanceTarget: { targetId: 'i-1', status: 'Succeeded', lifecycleEvents: [] } },
         ],
       }),
+      ...overrides,
     },
     calls,
   );
@@ -98,4 +99,45 @@ test('a run cancelled before CreateDeployment creates nothing and says nothing w
     return true;
   });
   assert.ok(!calls.includes('CreateDeployment'), calls.join(', '));
+});
+
+test('a lost CreateDeployment answer is recognised through the busy group it left, before ListDeployments shows it', async () => {
+  let description: string | undefined;
+  let creates = 0;
+  let looks = 0;
+  const { calls, context } = setup(undefined, {
+    CreateDeployment: (input) => {
+      creates++;
+      if (creates === 1) {
+        // CodeDeploy created d-OURSAAAAA, then the answer was lost on the way back.
+        description = input.description as string;
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
+          name: 'InternalFailure',
+          $metadata: { httpStatusCode: 500 },
+        });
+      }
+      throw Object.assign(
+        new Error("The Deployment Group 'prod' already has an active Deployment 'd-OURSAAAAA'"),
+        { name: 'DeploymentLimitExceededException', $metadata: { httpStatusCode: 400 } },
+      );
+    },
+    // Eventually consistent: the new deployment is not listed yet.
+    ListDeployments: () => ({ deployments: [] }),
+    GetDeployment: (input) => {
+      assert.equal(input.deploymentId, 'd-OURSAAAAA');
+      return {
+        deploymentInfo: {
+          deploymentId: 'd-OURSAAAAA',
+          description,
+          status: ++looks > 2 ? 'Succeeded' : 'InProgress',
+        },
+      };
+    },
+  });
+  const result = await deployApplication(options, context);
+  assert.equal(result.deploymentId, 'd-OURSAAAAA');
+  assert.equal(creates, 2, calls.join(', '));
+  assert.match(description ?? '', /keyless-request:[0-9a-f-]{36}/);
+  assert.match(context.reporter.text(), /answer was lost .* d-OURSAAAAA carries this run's marker/);
+  assert.doesNotMatch(context.reporter.text(), /not ours/);
 });

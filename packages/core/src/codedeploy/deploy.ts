@@ -461,7 +461,10 @@ async function createDeployment(
     const refusedUnread = code !== undefined && throttlingRefusals.has(code);
     if (!busy && !refusedUnread && (isRetryableError(error) || code === undefined)) mayExist = true;
     if (mayExist || busy) {
-      const ours = await findOurDeployment(engine, names, marker, since, error);
+      // The busy group names its active deployment: if that is ours, it is found even before ListDeployments
+      // shows it.
+      const active = busy ? blockingDeploymentId(awsErrorMessage(error)) : undefined;
+      const ours = await findOurDeployment(engine, names, marker, since, error, active);
       if (ours) {
         engine.reporter.info(
           `CreateDeployment's answer was lost (${awsErrorMessage(error)}), but deployment ${ours} carries this run's marker: following it instead of creating another.`,
@@ -514,8 +517,9 @@ async function createDeployment(
 }
 
 /**
- * The deployment this run's CreateDeployment created, if any: the group's deployments created since `since`
- * (ListDeployments, newest first), read in batches (BatchGetDeployments) for the marker in their description.
+ * The deployment this run's CreateDeployment created, if any: `candidate` (the group's active deployment, read
+ * by id, which is consistent at once), then the group's deployments created since `since` (ListDeployments,
+ * newest first), read in batches (BatchGetDeployments) for the marker in their description.
  */
 async function findOurDeployment(
   engine: CodeDeployEngine,
@@ -523,9 +527,15 @@ async function findOurDeployment(
   marker: string,
   since: Date,
   createError: unknown,
+  candidate?: string,
 ): Promise<string | undefined> {
   const { applicationName, deploymentGroupName } = names;
   const look = async (): Promise<string | undefined> => {
+    if (candidate) {
+      const info = (await engine.codedeploy.send(new GetDeploymentCommand({ deploymentId: candidate })))
+        .deploymentInfo;
+      if (info?.description?.includes(marker)) return candidate;
+    }
     let nextToken: string | undefined;
     for (let page = 0; page < 10; page++) {
       const listed = await engine.codedeploy.send(
