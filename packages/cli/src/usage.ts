@@ -21,7 +21,7 @@ export function parseCommandLine<T extends Options>(
   allowPositionals = false,
 ) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return parseArgs({ args: negativeValuesJoined(argv, options), options, strict: true, allowPositionals });
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     const unknown = /Unknown option '([^']+)'/.exec(text);
@@ -32,6 +32,30 @@ export function parseCommandLine<T extends Options>(
   }
 }
 
+/**
+ * `--timeout -5` as `--timeout=-5`: parseArgs reads a value starting with "-" as a missing value ("argument is
+ * ambiguous"); joined, the option's own check can say what is wrong with -5.
+ */
+function negativeValuesJoined(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg === '--') {
+      out.push(...argv.slice(index));
+      break;
+    }
+    const next = argv[index + 1];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      index++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
 /** Parses a whole number option, naming the option when it is not one. */
 export function integerOption(
   command: string,
@@ -40,12 +64,13 @@ export function integerOption(
   range?: { min: number; max: number },
 ): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value))
+  if (!/^-?\d+$/.test(value))
     throw new UsageError(`--${name} must be a whole number, got "${value}".`, command);
   const number = Number(value);
   if (range && (number < range.min || number > range.max)) {
     throw new UsageError(`--${name} must be between ${range.min} and ${range.max}, got ${number}.`, command);
   }
+  if (number < 0) throw new UsageError(`--${name} must be 0 or more, got ${number}.`, command);
   return number;
 }
 

@@ -335,7 +335,7 @@ async function appDirectory(positionals: string[], context: CommandContext): Pro
   const info = await stat(directory).catch(() => undefined);
   if (!info?.isDirectory()) {
     throw new InvalidInputError(
-      `${directory} is not a directory.`,
+      `${directory} ${info ? 'is not a directory' : 'does not exist'}.`,
       'Give the folder that holds appspec.yml.',
     );
   }

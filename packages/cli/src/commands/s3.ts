@@ -19,8 +19,8 @@ Usage:
 
 upload selects the files under --source (default .) that the glob lines match, in order: "!pattern" removes
 what earlier lines added, a later line adds back, dotfiles are included (default "**"). Symlinks are followed
-when they stay inside the folder; a link that loops, dangles or leaves the folder is an error naming it. Each
-file goes to <target-folder>/<its relative path> (or <target-folder>/<its name> with --flatten), with a content
+when they stay inside the folder; a link a line could select that loops, dangles or leaves the folder is an
+error naming it (links no line could select are left alone). Each file goes to <target-folder>/<its relative path> (or <target-folder>/<its name> with --flatten), with a content
 type by extension, up to --concurrency files at a time (large files in parallel parts). On success stdout gets
 one s3://bucket/key line per object; progress goes to stderr. The same options as the S3Upload@1 task.
 

@@ -5,7 +5,7 @@ import { call, createEngine, type CloudFormationContext, type Engine } from './c
 import { explainCloudFormationError } from './explain';
 import { describeEventsPage, StackEventTail } from './events';
 import { failureFor } from './failure';
-import { describeStack, isInProgress } from './stack';
+import { assertServiceRoleArn, describeStack, isInProgress } from './stack';
 import { waitForStack } from './wait';
 
 export interface DeleteStackOptions {
@@ -37,6 +37,7 @@ export async function deleteStack(
       'Use up to 128 letters, digits and hyphens, starting with a letter (or the stack ARN).',
     );
   }
+  assertServiceRoleArn(options.roleArn);
   const engine = createEngine(ctx);
   const { stackName } = options;
   let stack;

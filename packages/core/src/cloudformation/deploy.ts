@@ -41,6 +41,7 @@ import {
   type ParameterMap,
 } from './parameters';
 import {
+  assertServiceRoleArn,
   describeStack,
   isInProgress,
   isStackMissingError,
@@ -837,6 +838,15 @@ function validateOptions(options: DeployStackOptions): void {
       'The timeout must be a positive number of minutes.',
       'Give e.g. --timeout 60.',
     );
+  }
+  assertServiceRoleArn(options.roleArn);
+  for (const arn of options.notificationArns ?? []) {
+    if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w.-]+$/.test(arn)) {
+      throw new InvalidInputError(
+        `The notification ARN "${arn}" is not an SNS topic ARN.`,
+        'Give topics as arn:aws:sns:<region>:<12-digit account id>:<topic name>.',
+      );
+    }
   }
   if (options.changeSetName && !stackNamePattern.test(options.changeSetName)) {
     throw new InvalidInputError(

@@ -65,3 +65,14 @@ test('a template URL CloudFormation cannot read names the template, not "CloudFo
   assert.match(error.message, /cannot read the template for stack web from S3/);
   assert.match(error.fix ?? '', /bucket, key and region/);
 });
+
+test('a template URL that is not an S3 URL says which URLs CloudFormation reads', () => {
+  const error = explainCloudFormationError(
+    validationError('TemplateURL must be a supported URL.'),
+    'ValidateTemplate',
+    'web',
+  );
+  assert.ok(error instanceof TemplateSourceError);
+  assert.match(error.message, /does not read templates from that URL \(stack web\)/);
+  assert.match(error.fix ?? '', /https:\/\/<bucket>\.s3\.<region>\.amazonaws\.com\/<key>/);
+});

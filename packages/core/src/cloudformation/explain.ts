@@ -85,6 +85,12 @@ export function explainCloudFormationError(
       'Break the cycle: one of those resources must stop referring to the other (Ref, Fn::GetAtt, Fn::Sub or DependsOn).',
     );
   }
+  if (code === 'ValidationError' && /TemplateURL must be a supported URL/i.test(message)) {
+    return new TemplateSourceError(
+      `CloudFormation does not read templates from that URL (stack ${stackName}): ${message}`,
+      'Give the https URL of an S3 object (https://<bucket>.s3.<region>.amazonaws.com/<key>), or the template as a file.',
+    );
+  }
   if (code === 'ValidationError' && /TemplateURL must reference a valid S3 object/i.test(message)) {
     return new TemplateSourceError(
       `CloudFormation cannot read the template for stack ${stackName} from S3: ${message}`,

@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors';
 import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { awsErrorCode, awsErrorMessage } from '../aws/aws-errors';
 import { call, type Engine } from './context';
@@ -39,3 +40,12 @@ export const successStatuses = {
 } as const;
 
 export type StackOperation = keyof typeof successStatuses;
+
+/** The service role CloudFormation assumes for the stack's resources, checked for shape before any call. */
+export function assertServiceRoleArn(roleArn: string | undefined): void {
+  if (roleArn === undefined || /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(roleArn)) return;
+  throw new InvalidInputError(
+    `The CloudFormation service role "${roleArn}" is not an IAM role ARN.`,
+    'Give it as arn:aws:iam::<12-digit account id>:role/<name>, or leave it out to use the deploying credentials.',
+  );
+}

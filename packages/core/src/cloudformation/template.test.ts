@@ -85,6 +85,16 @@ describe('parseTemplate', () => {
     );
     assert.throws(() => parseTemplate('Parameters: {}\n', 'p.yml'), /p\.yml has no Resources section/);
   });
+
+  it('refuses more resources than CloudFormation accepts in one template, before anything is uploaded', () => {
+    const handles = (count: number) =>
+      `Resources:\n${Array.from({ length: count }, (_, i) => `  H${i}: {Type: AWS::CloudFormation::WaitConditionHandle}\n`).join('')}`;
+    assert.equal(Object.keys(parseTemplate(handles(500), 'big.yml').Resources ?? {}).length, 500);
+    assert.throws(
+      () => parseTemplate(handles(700), 'big.yml'),
+      /big\.yml declares 700 resources; CloudFormation accepts at most 500 in one template\./,
+    );
+  });
 });
 
 describe('prepareTemplate', () => {

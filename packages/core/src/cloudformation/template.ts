@@ -126,8 +126,18 @@ export function parseTemplate(text: string, label: string): TemplateDocument {
       'Check the file path points at the template, not at a parameters or pipeline file.',
     );
   }
+  const resources = Object.keys(template.Resources).length;
+  if (resources > maxResources) {
+    throw new TemplateSyntaxError(
+      `${label} declares ${resources} resources; CloudFormation accepts at most ${maxResources} in one template.`,
+      'Split it into nested stacks (AWS::CloudFormation::Stack) or several stacks, each under the limit.',
+    );
+  }
   return template;
 }
+
+/** CloudFormation's quota of resources per template (raised from 200 in 2020). */
+const maxResources = 500;
 
 function jsonSyntaxError(text: string, label: string, error: unknown): TemplateSyntaxError {
   const message = error instanceof Error ? error.message : String(error);

@@ -145,3 +145,18 @@ test('the error message lists every problem as file:line:column', async () => {
   const check = await checkWorkspaceAppSpec(workspace({ 'appspec.yml': 'version: 1\nos: linux\n' }));
   assert.throws(() => assertValidAppSpec(check), /Invalid appspec: appspec\.yml:1:10: version must be 0\.0/);
 });
+
+test('permissions: a type other than file or directory is placed, as one value and in a list; valid ones pass', async () => {
+  const permissions = (type: string) =>
+    `${valid}\npermissions:\n  - object: /var/www/html\n    mode: 755\n    type: ${type}`;
+  const files = { 'site/a': 'x', 'scripts/after.sh': '' };
+  const single = await problems({ ...files, 'appspec.yml': permissions('weird') });
+  assert.deepEqual(single, [
+    '14: permissions type must be file or directory (or a list of them), got "weird"',
+  ]);
+  const listed = await problems({ ...files, 'appspec.yml': permissions('[file, dir]') });
+  assert.equal(listed.length, 1);
+  assert.match(listed[0]!, /^14: permissions type .* got "dir"/);
+  assert.deepEqual(await problems({ ...files, 'appspec.yml': permissions('[file, directory]') }), []);
+  assert.deepEqual(await problems({ ...files, 'appspec.yml': permissions('directory') }), []);
+});

@@ -254,6 +254,17 @@ function checkPermissions(
     if (modeNode && YAML.isScalar(modeNode) && !/^[0-7]{3,4}$/.test(String(modeNode.value))) {
       at(modeNode, `permissions mode must be octal digits like 755, got ${JSON.stringify(modeNode.value)}`);
     }
+    // The agent accepts only these two, as one value or a list, and fails the deployment on anything else.
+    const typeNode = node.get('type', true) as YamlNode | undefined;
+    const types = YAML.isSeq(typeNode) ? (typeNode.items as YamlNode[]) : typeNode ? [typeNode] : [];
+    for (const type of types) {
+      const value = scalarString(type);
+      if (value !== 'file' && value !== 'directory')
+        at(
+          type,
+          `permissions type must be file or directory (or a list of them), got ${JSON.stringify(YAML.isScalar(type) ? type.value : (value ?? null))}`,
+        );
+    }
   }
 }
 

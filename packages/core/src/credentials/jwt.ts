@@ -4,6 +4,12 @@ import { TokenSourceError } from './errors';
 import type { OidcToken, ProviderName, TokenClaims } from './types';
 
 /**
+ * Below this length a value is no token (a real JWT has hundreds of characters): registering it as a secret
+ * would only mask ordinary words — "deploy" in a path — in every later line.
+ */
+const shortestMaskedToken = 16;
+
+/**
  * Turns a raw JWT from `source` into an OidcToken. The JWT is registered as a secret first, before anything
  * (including a decode error) can print it.
  */
@@ -14,7 +20,7 @@ export function toOidcToken(
   origin: string,
 ): OidcToken {
   const raw = jwt.trim();
-  reporter.registerSecret(raw);
+  if (raw.length >= shortestMaskedToken) reporter.registerSecret(raw);
   let claims: TokenClaims;
   try {
     claims = decodeJwt(raw) as TokenClaims;

@@ -72,7 +72,7 @@ export function validateCredentialOptions(
   if (selectors.length > 1) {
     throw new InvalidInputError(
       `Give at most one Azure identity selector; got ${selectors.map(([name]) => name).join(' and ')}.`,
-      'Keep only --client-id (or --object-id, or --msi-resource-id).',
+      'Keep only --client-id (or --object-id, or --msi-res-id).',
     );
   }
   if (provider === 'azure-managed-identity' && !options.audience?.trim()) {
@@ -96,7 +96,7 @@ export function validateCredentialOptions(
   if (provider === 'access-keys' && (!options.accessKeyId || !options.secretAccessKey)) {
     throw new InvalidInputError(
       `access-keys needs both an access key id and a secret access key; ${options.accessKeyId ? 'the secret access key' : 'the access key id'} is missing.`,
-      'Pass both (from a secret store), or use an OIDC mode so no keys are stored at all.',
+      'Provide both from a secret store (the CLI reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment, never from arguments; a service connection has fields for them), or use an OIDC mode so no keys are stored at all.',
     );
   }
   for (const [name, value] of Object.entries(options.endpoints ?? {})) {

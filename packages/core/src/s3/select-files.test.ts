@@ -179,3 +179,26 @@ test('a missing source folder is a clear error', async () => {
     (error: unknown) => error instanceof UploadSourceError && /does not exist/.test(error.message),
   );
 });
+
+test('a bad link no pattern could select is not followed; one a pattern could select still fails', async () => {
+  const outside = await tree({ 'secret.txt': 'not for upload' });
+  const root = await tree({ 'index.html': '<html>', 'css/site.css': 'a{}' });
+  try {
+    await symlink(join(outside, 'secret.txt'), join(root, 'leak.txt'));
+    await mkdir(join(root, 'node_modules', '.bin'), { recursive: true });
+    await symlink('../missing/cli.js', join(root, 'node_modules', '.bin', 'tool'));
+    await symlink(outside, join(root, 'linked'));
+    const selected = async (patterns: string[]) =>
+      (await selectFiles(root, patterns)).map((file) => file.path);
+    assert.deepEqual(await selected(['*.html']), ['index.html']);
+    assert.deepEqual(await selected(['*.html', 'css/**']), ['css/site.css', 'index.html']);
+    assert.deepEqual(await selected(['css/*.css', '!node_modules/**']), ['css/site.css']);
+    // Each bad link is still refused where a line could select it.
+    await assert.rejects(selectFiles(root, ['*.txt']), /leak\.txt .* leads outside the source folder/);
+    await assert.rejects(selectFiles(root, ['node_modules/**']), /node_modules\/\.bin\/tool points at/);
+    await assert.rejects(selectFiles(root, ['linked/*.txt']), /linked .* leads outside the source folder/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+    await rm(outside, { recursive: true, force: true });
+  }
+});

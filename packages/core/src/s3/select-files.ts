@@ -17,7 +17,7 @@ export interface SelectedFile {
  * `#` starts a comment. Braces expand (`*.{js,css}`).
  */
 export class GlobRules {
-  private readonly rules: Array<{ negate: boolean; match: (path: string) => boolean }>;
+  private readonly rules: Array<{ negate: boolean; pattern: string; match: (path: string) => boolean }>;
 
   constructor(patterns: string[], sourceFolder: string) {
     this.rules = [];
@@ -38,6 +38,7 @@ export class GlobRules {
       pattern = pattern.replace(/^(\.\/)+/, '');
       this.rules.push({
         negate,
+        pattern,
         match: picomatch(pattern, { dot: true, nocase: process.platform === 'win32' }),
       });
     }
@@ -48,6 +49,28 @@ export class GlobRules {
     let selected = false;
     for (const rule of this.rules) if (selected === rule.negate && rule.match(path)) selected = !rule.negate;
     return selected;
+  }
+
+  /**
+   * Whether some line could select a file below the folder `path`: each of its segments matches the folder's
+   * segment at the same depth (or is `**`), with a segment left over for what lies below. A brace holding a
+   * "/" defeats the segment split, so such a pattern is taken to match.
+   */
+  mayMatchBelow(path: string): boolean {
+    const folders = path.split('/');
+    return this.rules.some(({ negate, pattern }) => {
+      if (negate) return false;
+      if (/\{[^}]*\/[^}]*\}/.test(pattern)) return true;
+      const segments = pattern.split('/');
+      for (let depth = 0; depth < folders.length; depth++) {
+        const segment = segments[depth];
+        if (segment === undefined) return false;
+        if (segment === '**') return true;
+        if (!picomatch(segment, { dot: true, nocase: process.platform === 'win32' })(folders[depth]!))
+          return false;
+      }
+      return segments.length > folders.length;
+    });
   }
 
   /**
@@ -76,7 +99,7 @@ interface Directory {
 /**
  * The files under `sourceFolder` the patterns select, sorted by path. Symlinks are followed, as the toolkit
  * meant to (#178), but safely: a link that leaves the source folder, dangles, or loops back to a folder
- * containing it is an error naming the link, unless a `!` pattern excludes it.
+ * containing it is an error naming the link, unless a `!` pattern excludes it or no pattern could select it.
  */
 export async function selectFiles(sourceFolder: string, patterns: string[]): Promise<SelectedFile[]> {
   const root = resolve(sourceFolder);
@@ -101,6 +124,19 @@ export async function selectFiles(sourceFolder: string, patterns: string[]): Pro
       const info = await lstat(absolute);
       if (info.isSymbolicLink()) {
         if (rules.excludes(path)) continue;
+        // A link no line could select is never followed: a bad link nobody asked for (a node_modules/.bin
+        // entry, a link to /etc) must not fail an upload of other files. Its kind (not its content) decides.
+        const kind = await stat(absolute).then(
+          (target) => (target.isDirectory() ? 'folder' : target.isFile() ? 'file' : 'other'),
+          () => 'broken',
+        );
+        const wanted =
+          kind === 'file'
+            ? rules.matches(path)
+            : kind === 'folder'
+              ? rules.mayMatchBelow(path)
+              : kind === 'broken' && (rules.matches(path) || rules.mayMatchBelow(path));
+        if (!wanted) continue;
         const target = await followLink(absolute, path, realRoot);
         if (target.info.isDirectory()) {
           if (directory.ancestors.has(target.real)) {

@@ -131,6 +131,17 @@ function newStack(stackId: string, stackName: string, now: Date): Stack {
   };
 }
 
+/**
+ * The stack's service role (RoleARN), which CloudFormation assumes for every resource operation: a role that
+ * is not in this account is refused at once, in AWS's words.
+ */
+function serviceRoleArn(p: QueryParams, env: AwsEnvironment): string | undefined {
+  const arn = p.string('RoleARN');
+  if (arn !== undefined && !env.iam.roleByArn(arn))
+    throw new AwsError('ValidationError', `Role ${arn} is invalid or cannot be assumed`);
+  return arn;
+}
+
 export function createCloudFormationService(
   env: AwsEnvironment,
   options: CloudFormationOptions = {},
@@ -312,7 +323,7 @@ export function createCloudFormationService(
       const stack = newStack(stackId, stackName, new Date(env.clock.now()));
       stack.capabilities = capabilities;
       stack.tags = givenTags(p) ?? [];
-      stack.roleArn = p.string('RoleARN');
+      stack.roleArn = serviceRoleArn(p, env);
       stack.notificationArns = p.list('NotificationARNs') ?? [];
       stack.timeoutInMinutes = p.integer('TimeoutInMinutes');
       stack.disableRollback = onFailure === 'DO_NOTHING';
@@ -351,7 +362,7 @@ export function createCloudFormationService(
       if (!UPDATABLE_STATES.has(stack.status) || stack.busy) throw cannotUpdate(stack);
       const tags = givenTags(p) ?? stack.tags;
       const notificationArns = p.list('NotificationARNs') ?? stack.notificationArns;
-      const roleArn = p.string('RoleARN') ?? stack.roleArn;
+      const roleArn = serviceRoleArn(p, env) ?? stack.roleArn;
       const plan = planChanges(
         operations,
         registry,
@@ -594,7 +605,7 @@ export function createCloudFormationService(
         definition,
         capabilities,
         tags: givenTags(p) ?? stack.tags,
-        roleArn: p.string('RoleARN') ?? stack.roleArn,
+        roleArn: serviceRoleArn(p, env) ?? stack.roleArn,
         notificationArns: p.list('NotificationARNs') ?? stack.notificationArns,
         clientToken,
         changes: [],

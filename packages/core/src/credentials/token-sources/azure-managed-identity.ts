@@ -141,7 +141,7 @@ export class AzureManagedIdentityTokenSource implements TokenSource {
       return new TokenSourceError(
         'azure-managed-identity',
         `${base}: the requested identity (${this.selectorText()}) is not attached to this VM, or several are attached and none was chosen.`,
-        'Attach the user-assigned identity to the VM and pass its --client-id (or --object-id / --msi-resource-id).',
+        'Attach the user-assigned identity to the VM and pass its --client-id (or --object-id / --msi-res-id).',
       );
     }
     if (response.status === 401 || code === 'unknown_source') {

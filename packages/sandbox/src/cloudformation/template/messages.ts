@@ -22,6 +22,9 @@ export const messages = {
   unsupportedFormatVersion: () => 'Template format error: unsupported value for AWSTemplateFormatVersion.',
   // Seen: OpenStack Heat's AWS-compatible API and localstack, both matching AWS.
   noResources: () => 'Template format error: At least one Resources member must be defined.',
+  // Seen: many serverless-framework reports of the text with the old limit of 200 (500 since October 2020).
+  tooManyResources: (count: number, limit: number) =>
+    `Template format error: Number of resources, ${count}, is greater than maximum allowed, ${limit}`,
   // Seen: a validate-template transcript quoted in a Japanese blog post; localstack uses the same text.
   resourceWithoutType: (logicalId: string) =>
     `Template format error: [/Resources/${logicalId}] Every Resources object must contain a Type member.`,

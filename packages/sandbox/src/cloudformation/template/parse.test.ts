@@ -219,6 +219,10 @@ test('structural errors use AWS texts', () => {
     ['Description: only\n', 'Template format error: At least one Resources member must be defined.'],
     ['Resources: {}\n', 'Template format error: At least one Resources member must be defined.'],
     [
+      `Resources:\n${Array.from({ length: 501 }, (_, i) => `  W${i}: {Type: AWS::CloudFormation::WaitConditionHandle}\n`).join('')}`,
+      'Template format error: Number of resources, 501, is greater than maximum allowed, 500',
+    ],
+    [
       'Resources:\n  Bucket:\n    Properties: {}\n',
       'Template format error: [/Resources/Bucket] Every Resources object must contain a Type member.',
     ],

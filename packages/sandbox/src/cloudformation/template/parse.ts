@@ -421,6 +421,9 @@ function requireDefinedCondition(
   return name;
 }
 
+/** CloudFormation's quota of resources per template. */
+const MAX_RESOURCES = 500;
+
 function parseResources(
   section: unknown,
   conditions: Record<string, unknown>,
@@ -428,8 +431,11 @@ function parseResources(
   if (section === undefined || (isRecord(section) && Object.keys(section).length === 0)) {
     throw new TemplateError(messages.noResources());
   }
+  const declared = Object.entries(requireRecord(section, '/Resources'));
+  if (declared.length > MAX_RESOURCES)
+    throw new TemplateError(messages.tooManyResources(declared.length, MAX_RESOURCES));
   const resources = new Map<string, ResourceDeclaration>();
-  for (const [logicalId, raw] of Object.entries(requireRecord(section, '/Resources'))) {
+  for (const [logicalId, raw] of declared) {
     requireAlphanumeric('Resource', logicalId);
     if (!isRecord(raw) || typeof raw.Type !== 'string' || raw.Type === '') {
       throw new TemplateError(messages.resourceWithoutType(logicalId));
