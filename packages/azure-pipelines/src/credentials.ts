@@ -45,7 +45,12 @@ export function credentialOptionsForTask(
 ): CredentialOptions {
   const base = commonOptions(inputs);
   const connectionId = inputs.optional('awsCredentials');
-  if (connectionId !== undefined) return { ...base, ...fromServiceConnection(connectionId, taskName, base) };
+  if (connectionId !== undefined) {
+    // The step's own sessionDuration beats the connection's, as its regionName does; the connection's beats
+    // the pipeline-wide aws.rolecredential.maxduration and the default.
+    const stepDuration = inputs.integer('sessionDuration', { min: 900, max: 43200 });
+    return { ...base, ...fromServiceConnection(connectionId, taskName, base, stepDuration) };
+  }
   if (withoutConnection) return withoutConnection(base);
 
   const variables = readPipelineVariables();
@@ -85,6 +90,7 @@ function fromServiceConnection(
   id: string,
   taskName: string,
   base: Omit<CredentialOptions, 'provider'>,
+  stepDuration: number | undefined,
 ): CredentialOptions {
   const scheme = tl.getEndpointAuthorizationScheme(id, true);
   if (scheme === undefined) {
@@ -95,7 +101,8 @@ function fromServiceConnection(
   }
   const parameter = (key: string): string | undefined => endpointParameter(id, key);
   const region = base.region ?? parameter('region');
-  const durationSeconds = connectionDuration(parameter('sessionDuration'), id) ?? base.durationSeconds;
+  const durationSeconds =
+    stepDuration ?? connectionDuration(parameter('sessionDuration'), id) ?? base.durationSeconds;
   const common = { region, durationSeconds, sessionName: base.sessionName ?? parameter('roleSessionName') };
 
   if (/^UsernamePassword$/i.test(scheme)) {

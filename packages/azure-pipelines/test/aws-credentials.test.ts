@@ -208,6 +208,38 @@ describe('AWSCredentials against the sandbox', () => {
     assert.match(warnings[0]!, /raise sessionDuration .* MaxSessionDuration .*writeTokenFile: true/);
   });
 
+  test("a connection with the defaults: no warning for the agent-filled tokenFile or a 60-minute job; the step's sessionDuration beats the connection's", async () => {
+    const withConnection = (parameters: Record<string, string>) => ({
+      endpoints: [
+        { ...adoConnection(t), parameters: { ...adoConnection(t).parameters, ...parameters } },
+        systemConnection(t),
+      ],
+      variables: adoOidcVariables(t),
+      secrets: { 'System.AccessToken': t.ids.systemAccessToken },
+    });
+    // The agent fills an empty filePath input with the sources folder; that is not a token file.
+    const sources = mkdtempSync(join(root, 'sources-'));
+    const defaults = await runTask(
+      t,
+      { awsCredentials: t.ids.serviceConnectionId, regionName: 'us-east-1', tokenFile: sources },
+      { ...withConnection({}), cwd: sources },
+    );
+    assertPublishedCredentials(defaults);
+    assert.deepEqual(defaults.issues, [], 'a one-hour session for the default 60-minute job');
+
+    const stepWins = await runTask(
+      t,
+      {
+        awsCredentials: t.ids.serviceConnectionId,
+        regionName: 'us-east-1',
+        sessionDuration: '900',
+        jobTimeoutInMinutes: '0',
+      },
+      withConnection({ sessionDuration: '7200' }),
+    );
+    assert.match(stepWins.stdout, /until \S+ \(15 min\)/);
+  });
+
   // The sandbox, like IAM, refuses AssumeRole by root keys, so the stored keys here are a role session's.
   test('an access-keys connection with a role to assume', async () => {
     const run = await runTask(

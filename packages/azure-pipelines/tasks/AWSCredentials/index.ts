@@ -11,7 +11,10 @@ const taskName = 'AWSCredentials';
 
 function noteIgnoredInputs(ctx: TaskContext): void {
   if (ctx.inputs.optional('awsCredentials') === undefined) return;
-  const ignored = connectionlessInputs.filter((name) => ctx.inputs.optional(name) !== undefined);
+  // tokenFile is a filePath input, which the agent fills with the sources folder when left empty.
+  const ignored = connectionlessInputs.filter((name) =>
+    name === 'tokenFile' ? ctx.inputs.path(name) !== undefined : ctx.inputs.optional(name) !== undefined,
+  );
   if (ignored.length > 0) {
     ctx.reporter.warn(
       `${taskName}: ${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored because "awsCredentials" names a service connection, which decides how credentials are obtained.`,
@@ -29,9 +32,10 @@ function checkSessionLength(
 ): void {
   if (!expiration) return;
   const remainingMs = expiration.getTime() - Date.now();
-  if (remainingMs >= jobTimeoutMinutes * 60_000) return;
+  // Two minutes of slack: the exchange itself and clock skew eat into a session that covers the job exactly
+  // (the defaults: 3600 s for a 60-minute job).
+  if (remainingMs + 120_000 >= jobTimeoutMinutes * 60_000) return;
   const minutes = Math.round(remainingMs / 60_000);
-  // A couple of minutes of slack: the exchange itself and clock skew eat into the session.
   const capped = remainingMs / 1000 < requestedSeconds - 120;
   const cap = capped
     ? ` STS granted less than the ${requestedSeconds} s asked for (the role's MaxSessionDuration, or the 1-hour limit of role chaining, applies).`
