@@ -34,7 +34,7 @@ Usage:
 
 deploy checks the appspec before anything is zipped (version, os, files, hooks, scripts present, timeouts),
 checks the application and deployment group (telling "does not exist" from access denied), zips the folder
-keeping file modes (.git left out), uploads it under s3://B/P/<application>-<sha256>.zip (skipped when the
+keeping file modes (.git left out), uploads it under s3://B/P/<application>-<sha256 prefix>.zip (skipped when the
 same content is there), registers the revision, creates the deployment and follows every instance's
 lifecycle events until it ends. A group busy with another deployment is waited for (never stopped). On
 failure it prints each failed instance's failing hook: script, exit code and the end of its log, and the
