@@ -10,6 +10,7 @@ export type { StepRecord, StepIssue, StepVariableChange } from './run/job-runtim
 export { exitCodeFor } from './run/results';
 export { BuildNumberError } from './run/build-number';
 export { RunnerStateError } from './run/state';
+export { MissingTaskError } from './run/task-check';
 export {
   loadAgentSettings,
   parseAgentSettings,

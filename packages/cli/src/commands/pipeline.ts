@@ -8,6 +8,7 @@ import {
   loadAgentSettings,
   PipelineFileError,
   PipelineSyntaxError,
+  MissingTaskError,
   RunnerStateError,
   runPipeline,
   TaskDefinitionError,
@@ -77,6 +78,7 @@ const inputErrors = [
   BuildNumberError,
   RunnerStateError,
   TaskDefinitionError,
+  MissingTaskError,
 ] as const;
 
 export async function runPipelineCommand(argv: string[], context: CommandContext): Promise<number> {

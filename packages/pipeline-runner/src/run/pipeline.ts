@@ -20,6 +20,7 @@ import { localUser, qualifiedBranch, sourceBranchName } from './predefined-varia
 import { countSteps, writeRunRecord, type RunRecord } from './record';
 import { mergeResult, rollUp } from './results';
 import { SlotPool, runGraph } from './schedule';
+import { checkTaskReferences } from './task-check';
 import { runStage, type StageRun } from './stage';
 import { plural, renderSummary } from './summary';
 import { ciTriggerVerdict } from './trigger';
@@ -62,6 +63,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunRecor
   const agent = options.agent;
   const pipeline = await loadPipelineFile(pipelineFile, { variableGroups: agent.variableGroups, overrides });
   const catalog = await TaskCatalog.load(options.taskDirectories);
+  checkTaskReferences(pipeline, catalog, pipelineFile);
   const workDirectory = resolve(options.workDirectory);
   const sources = resolve(options.sourcesDirectory ?? dirname(pipelineFile));
   const source = await readSourceInfo(sources);
