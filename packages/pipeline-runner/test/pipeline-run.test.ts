@@ -375,7 +375,7 @@ test('a step timeout fails the step; a job timeout cancels the job but always() 
       - bash: |
           ${interruptibleSleep(30)}
         displayName: Slow job
-      - bash: echo job-cleanup
+      - bash: echo "job-cleanup status=$(Agent.JobStatus)"
         displayName: Job cleanup
         condition: always()
 `,
@@ -389,13 +389,18 @@ test('a step timeout fails the step; a job timeout cancels the job but always() 
       stepTimeout.steps.map((step) => step.result),
       ['Failed', 'Skipped', 'Succeeded'],
     );
-    assert.match(stepTimeout.steps[0]!.message ?? '', /timeout/i);
+    // The minutes as written, not the time-scaled ones.
+    assert.equal(stepTimeout.steps[0]!.message, 'The step exceeded its timeout of 1 minutes.');
     assert.equal(stepTimeout.result, 'Failed');
 
     const jobTimeout = job(record, '__default', 'JobTimeout');
     assert.equal(jobTimeout.result, 'Canceled');
     assert.match(jobTimeout.message ?? '', /ran longer than the maximum time of 1 minutes/);
+    // The job's deadline cancels the running step (it had no timeout of its own), and the job status that
+    // always() steps see is Canceled, as on the agent.
+    assert.equal(jobTimeout.steps[0]!.result, 'Canceled');
     assert.equal(jobTimeout.steps[1]!.result, 'Succeeded');
+    assert.match(await readFile(record.logFile, 'utf8'), /job-cleanup status=Canceled/);
     assert.equal(record.result, 'Canceled');
   });
 });
@@ -430,6 +435,8 @@ test('a secret never reaches run.log or run.json: raw, base64, URL-encoded, acro
           echo 'B raw: $(got)'
           echo "B env: $GOT"
         displayName: Print downstream
+      - bash: echo named
+        displayName: Deploy with $(got)
 `,
     );
     const record = await fixture.run(file, { env: { ...process.env, FIXTURE_SECRET: secret } });
@@ -452,6 +459,13 @@ test('a secret never reaches run.log or run.json: raw, base64, URL-encoded, acro
     assert.match(log, /B raw: \*\*\*/);
     assert.match(log, /B env: \*\*\*/);
     assert.equal(byDisplay(record, 'Print it').issues[0]?.message, 'issue with ***');
+    // A display name holding the secret is masked in the record, and the summary table is laid out on the
+    // masked text (padding computed on the raw one would tell the secret's length).
+    assert.ok(byDisplay(record, 'Deploy with ***'));
+    const summary = log.split('\n');
+    const header = summary.find((line) => line.startsWith('Stage '))!;
+    const row = summary.find((line) => line.startsWith('__default') && line.includes('Deploy with ***'))!;
+    assert.equal(row.indexOf('Succeeded'), header.indexOf('Result'), `${header}\n${row}`);
   });
 });
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isKeylessError } from '@keyless/core';
 import { evaluateExpression } from '../expressions';
-import { runTaskStep } from '../steps/run-step';
+import { runTaskStep, type RunStepOptions } from '../steps/run-step';
 import { expandVariableValues, VariableStore, type VariableValue } from '../variables';
 import type { CheckoutStep, Job, JobOutcome, Stage, StageOutcome, Step, TaskResult } from '../model';
 import type { RunContext } from './context';
@@ -255,6 +255,8 @@ class StepExecutor {
   async runStep(step: Step): Promise<void> {
     this.checkDeadline();
     const record = await this.execute(step);
+    // A step the job's deadline cut short: the job has timed out (said once, before what follows).
+    this.checkDeadline();
     this.records.push(record);
     if (record.result !== 'Skipped') {
       this.status = mergeResult(this.status, record.result);
@@ -315,9 +317,7 @@ class StepExecutor {
         // After a cancellation the agent runs always() steps on their own clock, not the canceled one.
         const afterCancel = this.canceled();
         this.runtime.signal = afterCancel ? new AbortController().signal : this.signal;
-        record = await runTaskStep(step, this.runtime, {
-          timeoutMs: this.timeoutFor(step.timeoutInMinutes, afterCancel),
-        });
+        record = await runTaskStep(step, this.runtime, this.timeoutFor(step.timeoutInMinutes, afterCancel));
       } catch (error) {
         // A task that cannot even start (unknown task, unknown service connection) fails its step.
         const message = errorText(error);
@@ -340,10 +340,19 @@ class StepExecutor {
     return record;
   }
 
-  private timeoutFor(stepMinutes: number | undefined, afterCancel: boolean): number {
+  /** The step's own timeout, or the job's remaining time when that ends first (which cancels the step). */
+  private timeoutFor(
+    stepMinutes: number | undefined,
+    afterCancel: boolean,
+  ): { timeoutMs: number; timeoutSource?: RunStepOptions['timeoutSource'] } {
     const remaining = afterCancel ? cancelGraceMinutes * this.context.minuteMs : this.deadline - Date.now();
     const own = stepMinutes && stepMinutes > 0 ? stepMinutes * this.context.minuteMs : Infinity;
-    return Math.max(1, Math.min(own, remaining, maxTimerMs));
+    const timeoutMs = Math.max(1, Math.min(own, remaining, maxTimerMs));
+    if (own <= remaining && stepMinutes)
+      return { timeoutMs, timeoutSource: { kind: 'step', minutes: stepMinutes } };
+    return !afterCancel && remaining < Infinity
+      ? { timeoutMs, timeoutSource: { kind: 'job' } }
+      : { timeoutMs };
   }
 }
 

@@ -17,7 +17,7 @@ import { createRunDirectories } from './directories';
 import { readSourceInfo } from './git';
 import { RunLog } from './log';
 import { localUser, qualifiedBranch, sourceBranchName } from './predefined-variables';
-import { countSteps, writeRunRecord, type RunRecord } from './record';
+import { countSteps, maskedRecord, writeRunRecord, type RunRecord } from './record';
 import { mergeResult, rollUp } from './results';
 import { SlotPool, runGraph } from './schedule';
 import { checkTaskReferences } from './task-check';
@@ -164,7 +164,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunRecor
 
     const finishedAt = new Date();
     const stageRecords = stages.map((stage) => stage.record);
-    const record: RunRecord = {
+    // Masked as a whole with every secret the run ended up knowing: display names, inputs and messages
+    // may hold a value that only became secret later in the run.
+    const record: RunRecord = maskedRecord(masker, {
       runId: String(buildId),
       buildNumber: context.facts.buildNumber,
       pipeline: pipelineFile,
@@ -183,7 +185,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunRecor
       counts: countSteps(stageRecords),
       recordFile: join(directories.build, 'run.json'),
       logFile: log.file,
-    };
+    });
     log.write('');
     for (const line of renderSummary(record)) log.write(line);
     await writeRunRecord(record);

@@ -3,6 +3,7 @@
  * results — everything already masked. Contract tests assert on it.
  */
 import { writeFile } from 'node:fs/promises';
+import type { Masker } from '../logging/masker';
 import type { TaskResult } from '../model';
 import type { StepRecord } from './job-runtime';
 
@@ -74,6 +75,15 @@ export function countSteps(stages: readonly StageRecord[]): RunCounts {
     }
   }
   return counts;
+}
+
+/** The record with every string in it masked (a deep copy). */
+export function maskedRecord(masker: Masker, record: RunRecord): RunRecord {
+  return JSON.parse(
+    JSON.stringify(record, (_key, value: unknown) =>
+      typeof value === 'string' ? masker.mask(value) : value,
+    ),
+  ) as RunRecord;
 }
 
 export async function writeRunRecord(record: RunRecord): Promise<void> {

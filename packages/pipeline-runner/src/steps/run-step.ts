@@ -24,6 +24,11 @@ import { StepOutput } from './process-output';
 
 export interface RunStepOptions {
   timeoutMs: number;
+  /**
+   * What the timeout is: the step's own `timeoutInMinutes` (the minutes as written, for the message), or the
+   * rest of the job's time, which cancels the step rather than failing it, as the agent does.
+   */
+  timeoutSource?: { kind: 'step'; minutes: number } | { kind: 'job' };
   /** Grace periods before SIGKILL (agent: 5 s after a timeout, 10 s after a cancellation). */
   timeoutGraceMs?: number;
   cancelGraceMs?: number;
@@ -210,8 +215,16 @@ export async function runTaskStep(
     output.issue({ type: 'error', message: 'The operation was canceled.' });
     return finish('Canceled', output, 'The operation was canceled.');
   }
+  if (outcome?.timedOut && options.timeoutSource?.kind === 'job') {
+    const message = "The job's time ran out while this step was running, so it was canceled.";
+    output.issue({ type: 'error', message });
+    return finish('Canceled', output, message);
+  }
   if (outcome?.timedOut) {
-    const minutes = Number((options.timeoutMs / 60_000).toFixed(2));
+    const minutes =
+      options.timeoutSource?.kind === 'step'
+        ? options.timeoutSource.minutes
+        : Number((options.timeoutMs / 60_000).toFixed(2));
     const message = `The step exceeded its timeout of ${minutes} minutes.`;
     output.issue({ type: 'error', message });
     return finish('Failed', output, message);
