@@ -353,6 +353,24 @@ test('a failure skips later steps; always(), failed() and continueOnError; enabl
   });
 });
 
+test("${{ variables['Build.SourceBranch'] }} and the other compile-time predefined variables resolve at load", async () => {
+  await withFixture(async (fixture) => {
+    const file = await fixture.write(
+      'azure-pipelines.yml',
+      `steps:
+  - bash: echo "[\${{ variables['Build.SourceBranch'] }}] [\${{ variables.build.sourcebranchname }}] [\${{ variables['Build.Reason'] }}]"
+    displayName: At load
+`,
+    );
+    const record = await fixture.run(file, { branch: 'release/1', reason: 'IndividualCI' });
+    assert.equal(record.result, 'Succeeded', await readFile(record.logFile, 'utf8'));
+    assert.match(
+      await readFile(record.logFile, 'utf8'),
+      /\[refs\/heads\/release\/1\] \[1\] \[IndividualCI\]/,
+    );
+  });
+});
+
 test('a step timeout fails the step; a job timeout cancels the job but always() still runs', async () => {
   await withFixture(async (fixture) => {
     const file = await fixture.write(

@@ -38,6 +38,11 @@ export interface LoadOptions {
   variableGroups?: Record<string, Record<string, string>>;
   /** Queue-time variables (`--var k=v`): visible to `${{ variables.x }}` and win over YAML values at run time (the executor applies them). */
   overrides?: Record<string, string>;
+  /**
+   * The predefined variables Azure DevOps knows when it compiles the YAML (Build.SourceBranch, Build.Reason,
+   * System.TeamProject…), for `${{ variables['Build.SourceBranch'] }}`; read-only, so they win over YAML.
+   */
+  predefined?: Record<string, string>;
 }
 
 /** The pipeline file is missing or unreadable. */
@@ -163,7 +168,9 @@ class PipelineReader {
     private readonly options: LoadOptions,
   ) {
     this.yaml = new YamlReader(options.file);
-    this.overrides = new Map(Object.entries(options.overrides ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    this.overrides = new Map(
+      Object.entries({ ...options.overrides, ...options.predefined }).map(([k, v]) => [k.toLowerCase(), v]),
+    );
   }
 
   read(): Pipeline {

@@ -61,15 +61,32 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunRecor
   const pipelineFile = resolve(options.pipelineFile);
   const overrides = options.variables ?? {};
   const agent = options.agent;
-  const pipeline = await loadPipelineFile(pipelineFile, { variableGroups: agent.variableGroups, overrides });
-  const catalog = await TaskCatalog.load(options.taskDirectories);
-  checkTaskReferences(pipeline, catalog, pipelineFile);
   const workDirectory = resolve(options.workDirectory);
   const sources = resolve(options.sourcesDirectory ?? dirname(pipelineFile));
   const source = await readSourceInfo(sources);
   const sourceBranch = qualifiedBranch(options.branch ?? source.branch ?? 'main');
   const definitionName = basename(dirname(pipelineFile));
   const env = options.env ?? process.env;
+  const reason = options.reason ?? 'Manual';
+  // What the server knows when it compiles the YAML; Agent.* and folders come later, on the agent.
+  const compileTime: Record<string, string> = {
+    'Build.DefinitionName': definitionName,
+    'Build.Reason': reason,
+    'Build.SourceBranch': sourceBranch,
+    'Build.SourceBranchName': sourceBranchName(sourceBranch),
+    'Build.SourceVersion': source.commit,
+    'Build.Repository.Name': source.repositoryName,
+    'Build.RequestedFor': localUser(env),
+    'System.TeamProject': agent.teamProject,
+    'System.TeamProjectId': agent.teamProjectId,
+  };
+  const pipeline = await loadPipelineFile(pipelineFile, {
+    variableGroups: agent.variableGroups,
+    overrides,
+    predefined: compileTime,
+  });
+  const catalog = await TaskCatalog.load(options.taskDirectories);
+  checkTaskReferences(pipeline, catalog, pipelineFile);
 
   const format = pipeline.name?.trim() || defaultBuildNumberFormat;
   const { buildId, buildNumber } = await allocateBuild(
@@ -82,17 +99,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunRecor
       for (const declaration of pipeline.variables)
         values.set(declaration.name.toLowerCase(), declaration.value);
       for (const [name, value] of Object.entries(overrides)) values.set(name.toLowerCase(), value);
-      const predefined: Record<string, string> = {
-        'build.buildid': String(id),
-        'build.definitionname': definitionName,
-        'build.sourcebranch': sourceBranch,
-        'build.sourcebranchname': sourceBranchName(sourceBranch),
-        'build.sourceversion': source.commit,
-        'build.repository.name': source.repositoryName,
-        'system.teamproject': agent.teamProject,
-        'system.teamprojectid': agent.teamProjectId,
-      };
-      for (const [name, value] of Object.entries(predefined)) values.set(name, value);
+      for (const [name, value] of Object.entries({ ...compileTime, 'Build.BuildId': String(id) }))
+        values.set(name.toLowerCase(), value);
       return (name) => values.get(name.toLowerCase());
     },
   );
@@ -111,7 +119,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunRecor
       buildId,
       buildNumber,
       definitionName,
-      reason: options.reason ?? 'Manual',
+      reason,
       sourceBranch,
       sourceVersion: source.commit,
       repositoryName: source.repositoryName,
