@@ -126,6 +126,22 @@ test('logging commands from the script are processed; multi-line scripts are not
     assert.ok(lines.includes('done'));
   }));
 
+test('task.complete done=true from a script ends the step there, as Bash@3 on the agent does', () =>
+  withJob(async ({ job, lines }) => {
+    const record = await runTaskStep(
+      script(
+        'echo "##vso[task.complete result=SucceededWithIssues;done=true]stopped early"\nsleep 30\necho never',
+      ),
+      job,
+      { timeoutMs: minute },
+    );
+    assert.equal(record.result, 'SucceededWithIssues');
+    assert.equal(record.message, 'stopped early');
+    // Not waited out: the sleep would take 30 s, the step's timeout a minute.
+    assert.ok(record.durationMs < 15_000, `${record.durationMs} ms`);
+    assert.ok(!lines.includes('never'));
+  }));
+
 test('Bash@3 inline runs the script; working directory is honoured', () =>
   withJob(async ({ job, lines, sources, root }) => {
     const record = await runTaskStep(

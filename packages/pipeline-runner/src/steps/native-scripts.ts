@@ -77,6 +77,11 @@ export interface NativeScriptOptions {
   sourcesDirectory: string;
   timeoutMs: number;
   signal: AbortSignal;
+  /**
+   * Aborted when the script's output says `task.complete done=true`: on the agent Bash@3's output passes
+   * through its Node task, so the step ends there without waiting for bash to exit.
+   */
+  done?: AbortSignal;
   timeoutGraceMs?: number;
   cancelGraceMs?: number;
 }
@@ -138,12 +143,13 @@ export async function runNativeScript(
     output,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    ...(options.done ? { done: options.done } : {}),
     ...(options.timeoutGraceMs !== undefined ? { timeoutGraceMs: options.timeoutGraceMs } : {}),
     ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
   });
   if (outcome.startError)
     return { process: outcome, ...fail(`Bash could not be started: ${outcome.startError}`) };
-  if (outcome.timedOut || outcome.canceled) return { process: outcome };
+  if (outcome.timedOut || outcome.canceled || outcome.forcedDone) return { process: outcome };
 
   let message: string | undefined;
   if (outcome.exitCode !== 0) {

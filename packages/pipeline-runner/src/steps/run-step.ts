@@ -166,6 +166,7 @@ export async function runTaskStep(
       sourcesDirectory,
       timeoutMs: options.timeoutMs,
       signal: job.signal,
+      done: doneController.signal,
       ...graces,
     });
     outcome = result.process;
