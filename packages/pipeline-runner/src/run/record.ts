@@ -65,6 +65,9 @@ export interface RunRecord {
 
 export function countSteps(stages: readonly StageRecord[]): RunCounts {
   const counts: RunCounts = { steps: 0, failed: 0, skipped: 0, issues: { errors: 0, warnings: 0 } };
+  // A job that failed before any step ran (a variable cycle, a bad dependency) printed its own error.
+  for (const job of stages.flatMap((stage) => stage.jobs))
+    if (job.steps.length === 0 && job.result === 'Failed' && job.message) counts.issues.errors++;
   for (const step of stages.flatMap((stage) => stage.jobs).flatMap((job) => job.steps)) {
     counts.steps++;
     if (step.result === 'Failed') counts.failed++;
