@@ -146,6 +146,11 @@ test('the error message lists every problem as file:line:column', async () => {
   assert.throws(() => assertValidAppSpec(check), /Invalid appspec: appspec\.yml:1:10: version must be 0\.0/);
 });
 
+test('a wrong version is quoted as written, not as YAML reads it', async () => {
+  const found = await problems({ 'appspec.yml': 'version: 1.0\nos: linux\n' });
+  assert.deepEqual(found, ['1: version must be 0.0 (the only appspec version), got 1.0']);
+});
+
 test('permissions: a type other than file or directory is placed, as one value and in a list; valid ones pass', async () => {
   const permissions = (type: string) =>
     `${valid}\npermissions:\n  - object: /var/www/html\n    mode: 755\n    type: ${type}`;

@@ -103,7 +103,10 @@ export async function checkAppSpecText(
       `version is quoted (${JSON.stringify(version.value.value)}): the agent compares it as a number, so write \`version: 0.0\` without quotes`,
     );
   } else if (version.value.value !== 0) {
-    at(version.value, `version must be 0.0 (the only appspec version), got ${String(version.value.value)}`);
+    // As written (YAML reads 1.0 as the number 1).
+    const range = version.value.range;
+    const written = range ? text.slice(range[0], range[1]).trim() : String(version.value.value);
+    at(version.value, `version must be 0.0 (the only appspec version), got ${written}`);
   }
 
   const osPair = entry(root, 'os');
