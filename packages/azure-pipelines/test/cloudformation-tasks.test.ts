@@ -548,6 +548,34 @@ describe('CloudFormationExecuteChangeSet', () => {
     assert.ok(tolerated.variables.get('stackId')?.value.includes(':stack/web-empty/'));
   });
 
+  test("the toolkit's review flow on an unchanged stack: the empty change set is kept, and the execute step skips it", async () => {
+    const stackName = 'web-review';
+    succeeded(await run(CREATE, { stackName, templateFile: template('review.yml') }));
+    const review = {
+      stackName,
+      templateFile: template('review.yml'),
+      useChangeSet: 'true',
+      changeSetName: 'pr-42',
+      autoExecuteChangeSet: 'false',
+    };
+    const created = await run(CREATE, review);
+    succeeded(created);
+    const kept = await cfn.send(new ListChangeSetsCommand({ StackName: stackName }));
+    assert.deepEqual(
+      (kept.Summaries ?? []).map((summary) => [summary.ChangeSetName, summary.Status]),
+      [['pr-42', 'FAILED']],
+    );
+    const skipped = await run(EXECUTE, {
+      changeSetName: 'pr-42',
+      stackName,
+      noFailOnEmptyChangeSet: 'true',
+      deleteEmptyChangeSet: 'true',
+    });
+    succeeded(skipped);
+    const left = await cfn.send(new ListChangeSetsCommand({ StackName: stackName }));
+    assert.deepEqual(left.Summaries ?? [], []);
+  });
+
   test('a change set given by ARN alone; one given by name needs its stack', async () => {
     const stackName = 'web-by-arn';
     succeeded(await run(CREATE, { stackName, templateFile: template('by-arn.yml') }));

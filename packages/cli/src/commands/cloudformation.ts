@@ -45,7 +45,7 @@ Deploy options:
   --rollback-alarm-arns ARN …     CloudWatch alarms that roll the stack back (at most 5)
   --rollback-monitoring-minutes N how long to watch them after the update (0-180)
   --direct                        CreateStack/UpdateStack instead of a change set
-  --no-execute                    create the change set, print what it would change, and stop
+  --no-execute                    create the change set, print what it would change, and stop (an empty one is kept)
   --change-set-name NAME          default keyless-<build id> (BUILD_BUILDID, GITHUB_RUN_ID, CI_PIPELINE_ID) or keyless-<time>
   --build-id ID                   the build the change set is named after
   --no-recreate-rollback-complete fail instead of recreating a stack in ROLLBACK_COMPLETE

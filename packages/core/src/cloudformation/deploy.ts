@@ -393,8 +393,16 @@ async function noChanges(
 ): Promise<DeployStackResult> {
   const { engine, options } = run;
   const { stackName } = options;
-  if (changeSetId) await deleteChangeSet(engine, stackName, changeSetId);
-  const message = `No changes to deploy: stack ${stackName} is up to date${changeSetId ? ` (the empty change set ${name} was deleted)` : ''}.`;
+  // Not executing here means a later step will (the review flow): it must find the empty change set, which
+  // it then skips (the AWS Toolkit's noFailOnEmptyChangeSet), so it is kept; otherwise it is clutter.
+  const keep = options.execute === false;
+  if (changeSetId && !keep) await deleteChangeSet(engine, stackName, changeSetId);
+  const what = !changeSetId
+    ? ''
+    : keep
+      ? ` (the empty change set ${name} is kept for the step that executes it, which can skip it)`
+      : ` (the empty change set ${name} was deleted)`;
+  const message = `No changes to deploy: stack ${stackName} is up to date${what}.`;
   if (options.onEmptyChangeSet === 'fail') {
     throw new EmptyChangeSetError(
       message,
