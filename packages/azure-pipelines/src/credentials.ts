@@ -106,6 +106,17 @@ function fromServiceConnection(
   const common = { region, durationSeconds, sessionName: base.sessionName ?? parameter('roleSessionName') };
 
   if (/^UsernamePassword$/i.test(scheme)) {
+    // The AWS Toolkit's own "AWS" connection with its "Use OIDC" box ticked: no keys, an Azure DevOps OIDC
+    // token for this connection traded for its role — the same as our oidcServiceConnection mode.
+    if (/^true$/i.test(parameter('useOIDC') ?? '')) {
+      return {
+        ...common,
+        provider: 'azure-devops',
+        roleArn: parameter('assumeRoleArn') ?? parameter('roleArn'),
+        serviceConnectionId: id,
+        ...azureDevOpsOidcRequest(),
+      };
+    }
     return {
       ...common,
       provider: 'access-keys',

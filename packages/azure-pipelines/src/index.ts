@@ -12,7 +12,7 @@ export {
   NoCredentialsConfiguredError,
 } from './credentials';
 export type { CommonCredentialOptions } from './credentials';
-export { publishOutput, publishVariable, publishStackOutputs } from './outputs';
+export { publishOutput, publishVariable, publishStackOutputs, outputVariableCollision } from './outputs';
 export type { CaptureMode } from './outputs';
 export { uploadSummary, table, cell } from './summary';
 export { runChildWithTaskCredentials, forwardChildLine } from './child-process';
@@ -20,6 +20,7 @@ export type { TaskChildOptions } from './child-process';
 export {
   readStackOutputSettings,
   publishStackResult,
+  stackTaskOutputs,
   describeOutputs,
   stackSummaryMarkdown,
 } from './stack-results';

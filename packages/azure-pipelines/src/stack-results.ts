@@ -5,10 +5,12 @@ import {
   type ChangeSetSummary,
 } from '@keyless/core';
 import type { TaskInputs } from './inputs';
-import { publishOutput, publishStackOutputs, type CaptureMode } from './outputs';
+import { publishOutput, publishStackOutputs, type CaptureMode, type StackOutputEntry } from './outputs';
 import { table } from './summary';
 
 const variableName = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+/** The outputs the stack tasks declare in task.json (outputVariables). */
+export const stackTaskOutputs = ['stackId', 'stackOutputsJson'] as const;
 const captureModes = ['ignore', 'asVariables', 'asJSON'] as const;
 
 /** The AWS Toolkit's output inputs (outputVariable, captureStackOutputs, captureAsSecuredVars) plus our prefix. */
@@ -50,7 +52,12 @@ export function readStackOutputSettings(inputs: TaskInputs, taskName: string): S
  * job variables as the toolkit set them. Returns the names of the captured variables.
  */
 export function publishStackResult(
-  stack: { stackName: string; stackId: string; outputs: Record<string, string> },
+  stack: {
+    stackName: string;
+    stackId: string;
+    outputs: Record<string, string>;
+    outputList?: StackOutputEntry[];
+  },
   settings: StackOutputSettings,
 ): string[] {
   publishOutput('stackId', stack.stackId);
@@ -61,6 +68,7 @@ export function publishStackResult(
     secret: settings.secure,
     jobVariable: true,
     ...(settings.prefix ? { prefix: settings.prefix } : {}),
+    ...(stack.outputList ? { outputList: stack.outputList } : {}),
   });
 }
 

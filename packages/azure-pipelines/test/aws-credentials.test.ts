@@ -240,6 +240,27 @@ describe('AWSCredentials against the sandbox', () => {
     assert.match(stepWins.stdout, /until \S+ \(15 min\)/);
   });
 
+  test('the AWS Toolkit\'s own AWS connection with "Use OIDC": no keys, the connection\'s OIDC token for its role', async () => {
+    const run = await runTask(
+      t,
+      { awsCredentials: t.ids.serviceConnectionId, regionName: 'us-east-1', jobTimeoutInMinutes: '0' },
+      {
+        endpoints: [
+          {
+            id: t.ids.serviceConnectionId,
+            scheme: 'UsernamePassword',
+            parameters: { username: '', password: '', assumeRoleArn: t.ids.adoRoleArn, useOIDC: 'true' },
+          },
+          systemConnection(t),
+        ],
+        variables: adoOidcVariables(t),
+        secrets: { 'System.AccessToken': t.ids.systemAccessToken },
+      },
+    );
+    assertPublishedCredentials(run);
+    assert.match(run.variables.get('roleArn')?.value ?? '', /assumed-role\/deploy-ado\//);
+  });
+
   // The sandbox, like IAM, refuses AssumeRole by root keys, so the stored keys here are a role session's.
   test('an access-keys connection with a role to assume', async () => {
     const run = await runTask(

@@ -250,10 +250,32 @@ describe('CloudFormationCreateOrUpdateStack', () => {
       captureStackOutputs: 'asJSON',
     });
     succeeded(json);
-    const variable = json.variables.get('web_outputsOutputs');
+    // outputVariable naming one of the task's declared outputs cannot be a plain variable on the agent: said.
+    const colliding = await run(CREATE, {
+      ...inputs,
+      parameterOverrides: 'Label=green',
+      outputVariable: 'StackId',
+    });
+    succeeded(colliding);
+    assert.ok(
+      colliding.issues.some(
+        (issue) =>
+          issue.type === 'warning' &&
+          /outputVariable "StackId" is also this task's own output stackId/.test(issue.message),
+      ),
+      JSON.stringify(colliding.issues),
+    );
+
+    // The toolkit's name (the stack name as it is) and shape (the outputs as DescribeStacks lists them).
+    const variable = json.variables.get('web-outputsOutputs');
     assert.equal(variable?.secret, true);
     assert.equal(variable?.output, true);
-    assert.deepEqual(JSON.parse(variable?.value ?? '{}'), outputs);
+    const listed = (await cfn.send(new DescribeStacksCommand({ StackName: 'web-outputs' }))).Stacks?.[0]
+      ?.Outputs;
+    assert.deepEqual(
+      JSON.parse(variable?.value ?? '[]'),
+      (listed ?? []).map((output) => ({ OutputKey: output.OutputKey, OutputValue: output.OutputValue })),
+    );
   });
 
   test('a change set: its changes in the log and the summary; without auto-execute it waits for ExecuteChangeSet', async () => {

@@ -129,3 +129,23 @@ test('the compatibility check reports every kind of break at once', () => {
   ]);
   assert.deepEqual(compatibilityProblems('T', theirs, undefined), ['T: tasks/T/task.json is missing']);
 });
+
+test('the stack tasks warn about an outputVariable named like the outputs their task.json declares', async () => {
+  const { stackTaskOutputs, outputVariableCollision } = await import('../src');
+  for (const task of ['CloudFormationCreateOrUpdateStack', 'CloudFormationExecuteChangeSet']) {
+    const manifest = JSON.parse(
+      readFileSync(new URL(`../tasks/${task}/task.json`, import.meta.url), 'utf8'),
+    ) as { outputVariables: Array<{ name: string }> };
+    assert.deepEqual(
+      manifest.outputVariables.map((output) => output.name),
+      [...stackTaskOutputs],
+      task,
+    );
+  }
+  assert.match(
+    outputVariableCollision('T', 'stackid', stackTaskOutputs) ?? '',
+    /outputVariable "stackid" is also this task's own output stackId, which Azure Pipelines keeps only as \$\(<step name>\.stackId\)/,
+  );
+  assert.equal(outputVariableCollision('T', 'myStackId', stackTaskOutputs), undefined);
+  assert.equal(outputVariableCollision('T', undefined, stackTaskOutputs), undefined);
+});

@@ -110,7 +110,7 @@ function lastSetSecretIndex(stdout: string): number {
 }
 
 describe('AWSShellScript', () => {
-  test('inline: the AWS CLI works with a refreshing token file, ##vso lines set variables, secrets set first', async (context) => {
+  test('inline with useTokenFile: the AWS CLI works with a refreshing token file, ##vso lines set variables, secrets set first', async (context) => {
     if (!hasAwsCli()) return context.skip('the AWS CLI is not installed');
     const script = [
       'set -e',
@@ -126,7 +126,7 @@ describe('AWSShellScript', () => {
     const temp = await folder();
     const result = await run(
       'AWSShellScript',
-      { scriptType: 'inline', inlineScript: script },
+      { scriptType: 'inline', inlineScript: script, useTokenFile: 'true' },
       { cwd, env: { AGENT_TEMPDIRECTORY: temp } },
     );
     assert.equal(result.result, 'Succeeded', result.stdout);
@@ -150,19 +150,16 @@ describe('AWSShellScript', () => {
     assert.equal(existsSync(scriptPath), false);
   });
 
-  test('with useTokenFile false the script gets session keys, registered as secrets first and masked', async () => {
+  test('by default, as with the AWS Toolkit, the script gets session keys, registered as secrets first and masked', async () => {
     const script =
-      'echo "secret=$AWS_SECRET_ACCESS_KEY"; echo "token=$AWS_SESSION_TOKEN"; echo "id=$AWS_ACCESS_KEY_ID"';
-    const result = await run('AWSShellScript', {
-      scriptType: 'inline',
-      inlineScript: script,
-      useTokenFile: 'false',
-    });
+      'echo "secret=$AWS_SECRET_ACCESS_KEY"; echo "token=$AWS_SESSION_TOKEN"; echo "id=$AWS_ACCESS_KEY_ID"; echo "file=${AWS_WEB_IDENTITY_TOKEN_FILE:-none}"';
+    const result = await run('AWSShellScript', { scriptType: 'inline', inlineScript: script });
     assert.equal(result.result, 'Succeeded', result.stdout);
     // The values are sandbox-minted (so the leak check in run() covers them); the log shows ***.
     assert.match(result.stdout, /^secret=\*\*\*$/m);
     assert.match(result.stdout, /^token=\*\*\*$/m);
     assert.match(result.stdout, /^id=\*\*\*$/m);
+    assert.match(result.stdout, /^file=none$/m);
     assert.ok(result.secretsSet.length >= 3, 'access key id, secret key and session token were set secret');
     assert.ok(lastSetSecretIndex(result.stdout) < indexOfLine(result.stdout, 'secret='));
   });

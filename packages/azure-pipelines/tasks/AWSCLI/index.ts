@@ -22,7 +22,7 @@ function readSettings(inputs: TaskInputs): Settings {
   return {
     args: [...command, ...subCommand, ...args],
     failOnStandardError: inputs.boolean('failOnStandardError', false),
-    useTokenFile: inputs.boolean('useTokenFile', true),
+    useTokenFile: inputs.boolean('useTokenFile', false),
   };
 }
 

@@ -42,7 +42,7 @@ function readSettings(inputs: TaskInputs, ctx: TaskContext): Settings {
     source,
     args: splitArguments(inputs.optional('arguments') ?? '', `${taskName}: the input "arguments"`),
     failOnStandardError: inputs.boolean('failOnStandardError', false),
-    useTokenFile: inputs.boolean('useTokenFile', true),
+    useTokenFile: inputs.boolean('useTokenFile', false),
   };
   if (inputs.boolean('disableAutoCwd', false)) {
     // The agent roots an empty filePath input at the sources directory; read back, that is our cwd.

@@ -11,10 +11,12 @@ import {
 } from '@keyless/core';
 import {
   describeOutputs,
+  outputVariableCollision,
   publishStackResult,
   readStackOutputSettings,
   runTask,
   stackSummaryMarkdown,
+  stackTaskOutputs,
   type StackOutputSettings,
   type TaskContext,
   type TaskInputs,
@@ -217,6 +219,8 @@ function completionMessage(result: DeployStackResult): string {
 void runTask(taskName, async (ctx) => {
   const settings = readSettings(ctx.inputs, ctx.env);
   noteDiagnosticInputs(ctx);
+  const collision = outputVariableCollision(taskName, settings.outputs.outputVariable, stackTaskOutputs);
+  if (collision) ctx.reporter.warn(collision);
   for (const note of settings.ignored) ctx.reporter.info(`Ignoring ${note}.`);
   const { stackName } = settings.options;
 

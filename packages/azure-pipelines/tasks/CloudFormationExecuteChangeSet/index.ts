@@ -9,10 +9,12 @@ import {
 } from '@keyless/core';
 import {
   describeOutputs,
+  outputVariableCollision,
   publishStackResult,
   readStackOutputSettings,
   runTask,
   stackSummaryMarkdown,
+  stackTaskOutputs,
   type TaskContext,
 } from '../../src';
 
@@ -68,6 +70,8 @@ void runTask(taskName, async (ctx) => {
   const options = readOptions(ctx);
   const outputs = readStackOutputSettings(ctx.inputs, taskName);
   noteDiagnosticInputs(ctx);
+  const collision = outputVariableCollision(taskName, outputs.outputVariable, stackTaskOutputs);
+  if (collision) ctx.reporter.warn(collision);
   const label = options.stackName ?? options.changeSetName;
 
   ctx.progress(0, 'Obtaining AWS credentials');

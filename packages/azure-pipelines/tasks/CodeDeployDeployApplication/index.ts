@@ -12,7 +12,13 @@ import {
   type RevisionSource,
   type S3Revision,
 } from '@keyless/core';
-import { publishOutput, runTask, type TaskContext, type TaskInputs } from '../../src';
+import {
+  outputVariableCollision,
+  publishOutput,
+  runTask,
+  type TaskContext,
+  type TaskInputs,
+} from '../../src';
 import { deploymentSummary } from './summary';
 
 const taskName = 'CodeDeployDeployApplication';
@@ -159,6 +165,9 @@ function noteDiagnosticInputs(ctx: TaskContext): void {
   }
 }
 
+/** The outputs this task declares in task.json (outputVariables). */
+const declaredOutputs = ['deploymentId', 'revisionLocation', 'bundleETag'];
+
 function publishDeployment(
   deploymentId: string,
   revision: S3Revision,
@@ -194,6 +203,8 @@ function failureView(
 void runTask(taskName, async (ctx) => {
   const settings = readSettings(ctx.inputs);
   noteDiagnosticInputs(ctx);
+  const collision = outputVariableCollision(taskName, settings.outputVariable, declaredOutputs);
+  if (collision) ctx.reporter.warn(collision);
   for (const note of settings.ignored) ctx.reporter.info(`Ignoring ${note}.`);
   const { applicationName, deploymentGroupName } = settings.options;
 

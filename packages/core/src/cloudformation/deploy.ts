@@ -32,7 +32,7 @@ import {
 import { capabilitiesError, explainCloudFormationError } from './explain';
 import { describeEventsPage, StackEventTail } from './events';
 import { failureFor } from './failure';
-import { stackOutputs } from './outputs';
+import { stackOutputs, type StackOutputEntry } from './outputs';
 import {
   mergeParameters,
   parseParameterOverrides,
@@ -109,6 +109,8 @@ export interface DeployStackResult {
   status: string;
   outputs: Record<string, string>;
   exports: Record<string, string>;
+  /** The outputs as DescribeStacks lists them. */
+  outputList: StackOutputEntry[];
   changeSet?: { id: string; name: string; summary: ChangeSetSummary };
   clientRequestToken: string;
 }

@@ -18,7 +18,7 @@ import {
 } from './errors';
 import { explainCloudFormationError } from './explain';
 import { failureFor } from './failure';
-import { stackOutputs } from './outputs';
+import { stackOutputs, type StackOutputEntry } from './outputs';
 import { isInProgress, successStatuses, type StackOperation } from './stack';
 import { waitForStack } from './wait';
 
@@ -53,6 +53,8 @@ export interface ExecuteChangeSetResult {
   status: string;
   outputs: Record<string, string>;
   exports: Record<string, string>;
+  /** The outputs as DescribeStacks lists them. */
+  outputList: StackOutputEntry[];
   summary: ChangeSetSummary;
   /** True when an empty change set was deleted. */
   deleted?: boolean;
