@@ -1,7 +1,7 @@
 // `keyless cloudformation` end to end: the built CLI, credentials through the blog's managed-identity flow,
 // against the sandbox's CloudFormation and S3. Nothing is faked on our side of the wire.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -127,6 +127,7 @@ test('create, update, then a re-run with no changes that changes nothing and lea
   ]);
   assert.equal(updated.code, 0, updated.stderr);
   assert.match(updated.stdout, /Label=two-dev/);
+  assert.equal(statSync(join(dir, 'out.json')).mode & 0o777, 0o600, 'outputs may hold secrets');
   assert.match(updated.stderr, /1 to add|0 to add, 1 to modify/);
   const before = await describe('web');
   assert.equal(before?.StackStatus, 'UPDATE_COMPLETE');

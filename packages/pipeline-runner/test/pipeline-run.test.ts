@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -484,6 +484,9 @@ test('a secret never reaches run.log or run.json: raw, base64, URL-encoded, acro
     const header = summary.find((line) => line.startsWith('Stage '))!;
     const row = summary.find((line) => line.startsWith('__default') && line.includes('Deploy with ***'))!;
     assert.equal(row.indexOf('Succeeded'), header.indexOf('Result'), `${header}\n${row}`);
+    // The generated scripts (macros expanded, secrets included) do not outlive their jobs.
+    for (const slot of ['_temp', '_temp_2'])
+      assert.deepEqual(await readdir(join(fixture.work, slot)).catch(() => []), [], slot);
   });
 });
 

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
@@ -52,7 +52,7 @@ Deploy options:
   --warn-on-empty                 an unchanged stack succeeds with a warning
   --fail-on-empty                 an unchanged stack is a failure (exit 1)
   --timeout MINUTES               how long to wait for each step (default 60); on timeout the stack may still be changing
-  --outputs-json FILE             also write the outputs as a JSON object to FILE
+  --outputs-json FILE             also write the outputs as a JSON object to FILE (values unmasked; mode 600)
 
 Delete options:
   --stack-name NAME               deleting a stack that does not exist succeeds
@@ -214,10 +214,10 @@ async function runDeploy(argv: string[], context: CommandContext): Promise<numbe
   const lines = Object.entries(result.outputs).map(([key, value]) => `${key}=${value}`);
   if (lines.length) context.stdout(`${reporter.secrets.mask(lines.join('\n'))}\n`);
   if (values['outputs-json']) {
-    await writeFile(
-      resolve(context.cwd, values['outputs-json']),
-      `${JSON.stringify(result.outputs, null, 2)}\n`,
-    );
+    // The values as they are (an output may be built from a NoEcho parameter): readable by this user only.
+    const target = resolve(context.cwd, values['outputs-json']);
+    await writeFile(target, `${JSON.stringify(result.outputs, null, 2)}\n`, { mode: 0o600 });
+    await chmod(target, 0o600); // also when the file was already there
   }
   return 0;
 }

@@ -1,8 +1,8 @@
 /**
  * The agent's folder layout for one run: `<work>/<n>` is the build directory (Pipeline.Workspace) with `a`
  * (artifact staging), `b` (binaries) and `files` (copies made by upload commands); sources are used in place.
- * Each parallel job slot is its own "agent" with its own temp folder, emptied when a job starts there, so
- * two jobs running side by side never delete each other's files.
+ * Each parallel job slot is its own "agent" with its own temp folder, emptied when a job starts and ends
+ * there, so two jobs running side by side never delete each other's files.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -44,13 +44,18 @@ export function tempDirectoryFor(workDirectory: string, slot: number): string {
   return join(workDirectory, slot === 0 ? '_temp' : `_temp_${slot + 1}`);
 }
 
-/** The job's view of the run folders, with its slot's temp folder emptied (as the agent does at job start). */
+/** Empties a job slot's temp folder (as the agent does when a job starts and when it ends). */
+export async function emptyTempDirectory(temp: string): Promise<void> {
+  for (const entry of await readdir(temp).catch(() => [])) {
+    await rm(join(temp, entry), { recursive: true, force: true });
+  }
+}
+
+/** The job's view of the run folders, with its slot's temp folder emptied. */
 export async function prepareJobDirectories(run: RunDirectories, slot: number): Promise<JobDirectories> {
   const temp = tempDirectoryFor(run.work, slot);
   await mkdir(temp, { recursive: true });
-  for (const entry of await readdir(temp)) {
-    await rm(join(temp, entry), { recursive: true, force: true });
-  }
+  await emptyTempDirectory(temp);
   return {
     work: run.work,
     build: run.build,

@@ -11,7 +11,7 @@ import { expandVariableValues, VariableStore, type VariableValue } from '../vari
 import type { CheckoutStep, Job, JobOutcome, Stage, StageOutcome, Step, TaskResult } from '../model';
 import type { RunContext } from './context';
 import { conditionHolds, defaultCondition, expressionContext, runtimeExpression } from './conditions';
-import { prepareJobDirectories } from './directories';
+import { emptyTempDirectory, prepareJobDirectories } from './directories';
 import { stepDisplayName } from './display-names';
 import type { JobDirectories, JobRuntime, StepIssue, StepRecord } from './job-runtime';
 import type { LogChannel } from './log';
@@ -61,8 +61,9 @@ export async function runJob(
   channel.write(
     `##[section]Job ${labelled(`${stage.name}.${job.name}`, job.name, display)} (agent ${agentName}, slot ${slot + 1})`,
   );
+  let directories: JobDirectories | undefined;
   try {
-    const directories = await prepareJobDirectories(run.directories, slot);
+    directories = await prepareJobDirectories(run.directories, slot);
     const facts: JobFacts = {
       stageName: stage.name,
       stageDisplayName: stage.displayName?.trim() || stage.name,
@@ -104,6 +105,8 @@ export async function runJob(
     }
     return finish(channel, startedAt, job, display, result, message, runtime, executor.records);
   } finally {
+    // Generated scripts hold expanded secrets and token files hold tokens: nothing of the job outlives it.
+    if (directories) await emptyTempDirectory(directories.temp);
     channel.close();
   }
 

@@ -36,11 +36,19 @@ test('maskedRecord masks every string, however deep, and leaves the original alo
   masker.add('hunter2-secret');
   const record = {
     runId: '1',
-    stages: [stage([job({ displayName: 'Deploy hunter2-secret', variables: { x: 'a hunter2-secret b' } })])],
+    stages: [
+      stage([
+        job({
+          displayName: 'Deploy hunter2-secret',
+          variables: { x: 'a hunter2-secret b', 'name-hunter2-secret': 'val' },
+        }),
+      ]),
+    ],
   } as unknown as RunRecord;
   const masked = maskedRecord(masker, record);
   assert.equal(masked.stages[0]!.jobs[0]!.displayName, 'Deploy ***');
   assert.equal(masked.stages[0]!.jobs[0]!.variables['x'], 'a *** b');
+  assert.equal(masked.stages[0]!.jobs[0]!.variables['name-***'], 'val');
   assert.equal(record.stages[0]!.jobs[0]!.displayName, 'Deploy hunter2-secret');
   assert.ok(!JSON.stringify(masked).includes('hunter2'));
 });

@@ -80,13 +80,16 @@ export function countSteps(stages: readonly StageRecord[]): RunCounts {
   return counts;
 }
 
-/** The record with every string in it masked (a deep copy). */
+/** The record with every string in it masked, object keys included (a deep copy). */
 export function maskedRecord(masker: Masker, record: RunRecord): RunRecord {
-  return JSON.parse(
-    JSON.stringify(record, (_key, value: unknown) =>
-      typeof value === 'string' ? masker.mask(value) : value,
-    ),
-  ) as RunRecord;
+  const mask = (value: unknown): unknown => {
+    if (typeof value === 'string') return masker.mask(value);
+    if (Array.isArray(value)) return value.map(mask);
+    if (value === null || typeof value !== 'object') return value;
+    // A variable named after a secret ("name-<secret>") is a key, not a value.
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [masker.mask(key), mask(entry)]));
+  };
+  return mask(JSON.parse(JSON.stringify(record))) as RunRecord;
 }
 
 export async function writeRunRecord(record: RunRecord): Promise<void> {

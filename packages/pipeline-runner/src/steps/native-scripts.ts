@@ -119,7 +119,8 @@ export async function runNativeScript(
   output.print('Generating script.');
   mkdirSync(options.tempDirectory, { recursive: true });
   const scriptPath = join(options.tempDirectory, `${randomUUID()}.sh`);
-  writeFileSync(scriptPath, contents, { encoding: 'utf8' });
+  // Macros are expanded, secrets included: only the job's user may read it.
+  writeFileSync(scriptPath, contents, { encoding: 'utf8', mode: 0o600 });
   // Like the real tasks, only a one-line script is echoed, and never one holding a logging command (it would run).
   if (!contents.includes('\n') && !contents.toUpperCase().includes('##VSO[')) {
     output.print('Script contents:');
