@@ -325,3 +325,30 @@ describe('deployStack', () => {
     assert.equal(created.IncludeNestedStacks, true);
   });
 });
+
+describe('NoEcho values', () => {
+  it('are secret from the local template on, even when CloudFormation then refuses the template', async () => {
+    const noEchoTemplate = join(dir, 'no-echo.yml');
+    writeFileSync(
+      noEchoTemplate,
+      'Parameters:\n  DbPassword: {Type: String, NoEcho: true}\nResources:\n  Topic: {Type: AWS::SNS::Topic}\n',
+    );
+    const { client } = fakeCloudFormation({
+      ValidateTemplate: [
+        awsError('ValidationError', 'Template format error: Unrecognized resource types: [AWS::SNS::Topic]'),
+      ],
+    });
+    const ctx = context(client);
+    await assert.rejects(
+      deployStack(
+        {
+          stackName: 'web',
+          template: { kind: 'file', path: noEchoTemplate },
+          parameterOverrides: ['DbPassword=NoEchoPassw0rd!xyz'],
+        },
+        ctx,
+      ),
+    );
+    assert.ok(ctx.reporter.secrets.has('NoEchoPassw0rd!xyz'), 'registered before the refusal');
+  });
+});

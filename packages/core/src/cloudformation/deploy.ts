@@ -148,14 +148,21 @@ export async function deployStack(
     engine.cwd,
   );
   reporter.info(`Template: ${template.description}`);
+  const given = readParameters(options);
+  const registerNoEcho = (declared: TemplateParameter[]) => {
+    for (const parameter of declared) {
+      const value =
+        parameter.NoEcho && parameter.ParameterKey ? given.get(parameter.ParameterKey) : undefined;
+      if (value && 'value' in value) reporter.registerSecret(value.value);
+    }
+  };
+  // A local template names its NoEcho parameters before CloudFormation has seen it, so their values are
+  // secret even when validation then fails.
+  registerNoEcho(declaredParametersOf({}, template));
   const validated = await validateTemplate(engine, template, stackName);
   checkCapabilities(validated, options.capabilities ?? [], stackName, template);
   const declaredParameters = declaredParametersOf(validated, template);
-  const given = readParameters(options);
-  for (const declared of declaredParameters) {
-    const value = declared.NoEcho && declared.ParameterKey ? given.get(declared.ParameterKey) : undefined;
-    if (value && 'value' in value) reporter.registerSecret(value.value);
-  }
+  registerNoEcho(declaredParameters);
 
   for (let round = 0; ; round++) {
     let stack = await describeOrExplain(engine, stackName);
