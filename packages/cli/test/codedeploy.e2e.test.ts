@@ -213,7 +213,7 @@ test('a failing ValidateService exits 1 with the script, its exit code, the log 
   assert.match(error, /ValidateService failed: ScriptFailed, script scripts\/validate\.sh, exit code 7/);
   assert.match(error, /health check failed: v2 answered 503/);
   assert.match(error, /Automatic rollback: deployment d-[A-Z0-9]{9}/);
-  assert.match(error, /Fix: Fix the failing hook script/);
+  assert.match(error, /Fix: Correct the failing hook script/);
 });
 
 test('bad bundles are refused before anything is uploaded', async () => {

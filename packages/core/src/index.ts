@@ -94,7 +94,13 @@ export { deployApplication } from './codedeploy/deploy';
 export type { DeployApplicationOptions, DeployApplicationResult, RevisionSource } from './codedeploy/deploy';
 export type { CodeDeployContext } from './codedeploy/context';
 export { watchDeployment } from './codedeploy/watch';
-export type { WatchOptions, WatchResult, WatchOutcome, DeploymentProgress } from './codedeploy/watch';
+export type {
+  WatchOptions,
+  WatchOptionNames,
+  WatchResult,
+  WatchOutcome,
+  DeploymentProgress,
+} from './codedeploy/watch';
 export { instanceTimelines } from './codedeploy/timeline';
 export type { InstanceTimeline, InstanceRole, LifecycleEventTiming } from './codedeploy/timeline';
 export {

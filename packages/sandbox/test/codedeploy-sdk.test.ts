@@ -266,6 +266,24 @@ describe('in-place deployments', () => {
     }
   });
 
+  test('a bundle uploaded in parts (a multipart ETag) is downloaded and deployed', async () => {
+    const app = await newApp();
+    const tag = unique('multipart');
+    await launchTagged(tag, 1);
+    const group = await inPlaceGroup(app, tag);
+    const location = await uploadBundle(s3, BUCKET, `${app}/big.zip`, { version: 'v1', multipart: true });
+    assert.match(location.eTag, /-2$/);
+    const { deploymentId } = await codedeploy.send(
+      new CreateDeploymentCommand({
+        applicationName: app,
+        deploymentGroupName: group,
+        revision: { revisionType: 'S3', s3Location: location },
+      }),
+    );
+    const done = await finished(deploymentId as string);
+    assert.equal(done.status, 'Succeeded', JSON.stringify(done.errorInformation));
+  });
+
   test('one active deployment per group: DeploymentLimitExceededException names the blocker', async () => {
     const app = await newApp();
     const tag = unique('busy');

@@ -108,6 +108,14 @@ function readSettings(inputs: TaskInputs): Settings {
     applicationName,
     deploymentGroupName,
     revision,
+    // Messages suggest this task's inputs, not the CLI's flags.
+    optionNames: {
+      continueReady: 'continueWhenReady: true',
+      finishAfterReroute: 'finishAfterReroute: true',
+      skipTerminationWait: 'skipTerminationWait: true',
+      timeout: 'timeoutInMins',
+      stopOnTimeout: 'stopOnTimeout: true',
+    },
     // Always sent, as the toolkit does (DISALLOW is also CodeDeploy's own default).
     fileExistsBehavior: inputs.choice('fileExistsBehavior', fileExistsBehaviors, 'DISALLOW'),
     ignoreApplicationStopFailures: inputs.boolean('ignoreApplicationStopFailures', false),

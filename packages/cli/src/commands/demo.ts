@@ -2,7 +2,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '@keyless/core';
-import { runBlogDemo, step, type BlogDemoResult, type ReleaseOutcome } from '../demo/blog-demo';
+import {
+  failureGist,
+  firstSentence,
+  runBlogDemo,
+  step,
+  type BlogDemoResult,
+  type ReleaseOutcome,
+} from '../demo/blog-demo';
 import { builtExtensionTasks } from '../extension-tasks';
 import { parseCommandLine, UsageError } from '../usage';
 import type { CommandContext } from '../command';
@@ -71,6 +78,13 @@ export async function runDemo(argv: string[], context: CommandContext): Promise<
   const started = performance.now();
 
   say(`Keyless demo — the AWS blog's pipeline, on this machine`);
+  // Ctrl-C cancels the running pipeline the way the agent does, then the sandbox and its instances stop.
+  const abort = new AbortController();
+  void context.interrupted().then((signal) => {
+    if (abort.signal.aborted) return;
+    say(`${signal} received: canceling the pipeline run and stopping the sandbox…`);
+    abort.abort();
+  });
   const result = await runBlogDemo({
     sampleDirectory,
     tasksDirectory,
@@ -79,6 +93,7 @@ export async function runDemo(argv: string[], context: CommandContext): Promise<
     say,
     failingV3: values['failing-v3'] ?? false,
     sandboxLog: values.verbose ? (line) => reporter.debug(line) : undefined,
+    signal: abort.signal,
   });
   try {
     tellStory(result, say, (performance.now() - started) / 1000);
@@ -118,9 +133,11 @@ function tellStory(result: BlogDemoResult, say: (line: string) => void, seconds:
     for (const sample of v2.traffic.samples) say(`               failed: ${sample}`);
   }
   if (v3) {
+    const message = step(v3.record, 'deploy')?.message ?? '?';
     say(
-      `  v3           ${v3.record.result}: ${step(v3.record, 'deploy')?.message ?? '?'} — ${v3.traffic.failures} of ${v3.traffic.total} requests failed meanwhile`,
+      `  v3           ${v3.record.result}: ${firstSentence(message)} — ${v3.traffic.failures} of ${v3.traffic.total} requests failed meanwhile`,
     );
+    for (const detail of failureGist(message)) say(`               ${detail}`);
   }
   say(`  Site         ${result.websiteUrl} serves ${result.servedVersion}`);
   say(`  Logs         ${result.files.filter((file) => file.endsWith('.log')).join(', ')}`);

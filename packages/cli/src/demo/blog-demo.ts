@@ -44,6 +44,8 @@ export interface BlogDemoOptions {
   /** Test hook: every secret the sandbox mints. */
   onSecret?: (value: string) => void;
   sandboxLog?: (line: string) => void;
+  /** Ctrl-C: the running pipeline is canceled as the agent would (its steps get SIGINT), then all stops. */
+  signal?: AbortSignal;
 }
 
 export interface InstanceFate {
@@ -135,6 +137,7 @@ export async function runBlogDemo(options: BlogDemoOptions): Promise<BlogDemoRes
         branch: 'refs/heads/main',
         reason: 'IndividualCI',
         write: progressPrinter(say),
+        ...(options.signal ? { signal: options.signal } : {}),
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
@@ -161,7 +164,15 @@ export async function runBlogDemo(options: BlogDemoOptions): Promise<BlogDemoRes
       return outcome;
     };
 
+    const interrupted = () => {
+      if (options.signal?.aborted)
+        throw new DemoFailedError(
+          'Interrupted: the pipeline run was canceled and everything the demo started is stopped.',
+          'Run npm start again to see the whole story.',
+        );
+    };
     const v1 = await release('v1');
+    interrupted();
     if (v1.record.result !== 'Succeeded') {
       throw new DemoFailedError(
         `The first pipeline run ended ${v1.record.result}.`,
@@ -175,6 +186,7 @@ export async function runBlogDemo(options: BlogDemoOptions): Promise<BlogDemoRes
     await writeFile(join(repo, 'site', 'app', 'VERSION'), 'v2\n');
     await commit(repo, 'v2: a new version of the site');
     const v2 = await release('v2', websiteUrl);
+    interrupted();
     if (v2.record.result !== 'Succeeded') {
       throw new DemoFailedError(
         `The v2 pipeline run ended ${v2.record.result}.`,
@@ -185,6 +197,7 @@ export async function runBlogDemo(options: BlogDemoOptions): Promise<BlogDemoRes
     if (options.failingV3) {
       await pushFailingV3(repo);
       await release('v3', websiteUrl);
+      interrupted();
     }
 
     const credentials = await resolveDemoCredentials(sandbox, config, options.reporter);
@@ -233,9 +246,14 @@ function progressPrinter(say: (line: string) => void): (line: string) => void {
     if (starting) return say(`   ▸ ${starting[1]}`);
     const result = /^Step result: (\S+) \((.*)\)$/.exec(line);
     if (result) return say(`     ${result[1]} in ${result[2]}`);
-    const problem = /^##\[(error|warning)\](.*)$/.exec(line);
-    // The first sentence: the whole text is in the run's log.
-    if (problem) return say(`     ${problem[1]}: ${firstSentence(problem[2] ?? '')}`);
+    // An issue may span lines (a failed deployment's diagnostics); its first sentence says what happened, and
+    // the whole text is in the run's log.
+    const problem = /^##\[(error|warning)\]([\s\S]*)$/.exec(line);
+    if (problem) {
+      say(`     ${problem[1]}: ${firstSentence(problem[2] ?? '')}`);
+      for (const detail of failureGist(problem[2] ?? '')) say(`       ${detail}`);
+      return;
+    }
     if (
       /^Deployment d-\w+: (Ready|Succeeded|Failed|Stopped)|^Stack \S+ (created|updated)|^No changes to deploy/.test(
         line,
@@ -245,9 +263,18 @@ function progressPrinter(say: (line: string) => void): (line: string) => void {
   };
 }
 
-function firstSentence(text: string): string {
-  const end = text.search(/[.;](\s|$)/);
-  return end > 0 && end < 200 ? text.slice(0, end + 1) : text.slice(0, 200);
+/** From a failed deployment's diagnostics: which hook failed, and the first thing its script said on stderr. */
+export function failureGist(text: string): string[] {
+  const lines = text.split('\n').map((line) => line.trim());
+  const first = lines.find((line) => line.startsWith('First failure: '));
+  const said = lines.find((line) => line.startsWith('[stderr]'))?.slice('[stderr]'.length);
+  return [first, said && `it said: ${said}`].filter((line): line is string => Boolean(line));
+}
+
+export function firstSentence(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  const end = line.search(/\.(\s|$)/);
+  return end > 0 && end < 240 ? line.slice(0, end + 1) : line.slice(0, 240);
 }
 
 /** A git history makes Build.SourceVersion real; without git on the machine the demo still runs. */

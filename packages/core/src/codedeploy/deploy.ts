@@ -39,7 +39,7 @@ import { blockingDeploymentId, explainCodeDeployError } from './explain';
 import type { ObjectCannedACL } from '@aws-sdk/client-s3';
 import type { InstanceTimeline } from './timeline';
 import { describeS3Revision, formatBytes, sha256OfFile, uploadBundle, type S3Revision } from './upload';
-import { watchDeployment, type DeploymentProgress, type WatchOutcome } from './watch';
+import { watchDeployment, type DeploymentProgress, type WatchOptionNames, type WatchOutcome } from './watch';
 
 /** Where the revision comes from: a workspace folder or archive (uploaded), or an object already in S3. */
 export type RevisionSource =
@@ -60,6 +60,8 @@ export type RevisionSource =
   | { kind: 's3'; bucket: string; key: string; bundleType?: BundleType };
 
 export interface DeployApplicationOptions {
+  /** How the front end names the settings that messages suggest (default: the CLI's flags). */
+  optionNames?: Partial<WatchOptionNames>;
   applicationName: string;
   deploymentGroupName: string;
   revision: RevisionSource;
@@ -173,6 +175,7 @@ export async function deployApplication(
     skipTerminationWait: options.skipTerminationWait,
     stopOnTimeout: options.stopOnTimeout,
     stopOnCancel: options.stopOnCancel,
+    ...(options.optionNames ? { optionNames: options.optionNames } : {}),
     ...(options.cancelGraceMs !== undefined ? { cancelGraceMs: options.cancelGraceMs } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(terminationWait?.action === 'TERMINATE' && terminationWait.terminationWaitTimeInMinutes !== undefined

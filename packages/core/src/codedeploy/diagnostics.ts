@@ -104,7 +104,7 @@ export function deploymentFailure(
   }
   const scriptFailed = failedEvents.some((failed) => failed.scriptName);
   const fix = scriptFailed
-    ? `Fix the failing hook script shown above and deploy again; the full log is on the instance under /opt/codedeploy-agent/deployment-root/<deployment group id>/${deploymentId}/logs/scripts.log.`
+    ? `Correct the failing hook script shown above and deploy again; the full log is on the instance under /opt/codedeploy-agent/deployment-root/<deployment group id>/${deploymentId}/logs/scripts.log.`
     : `See the reason above; ${howToWatchDeployment(deploymentId, region)}.`;
   return new DeploymentFailedError(
     deploymentId,

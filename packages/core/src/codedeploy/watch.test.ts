@@ -115,7 +115,7 @@ test('a failed deployment throws its errorInformation, the failing hook with exi
       assert.match(text, /Automatic rollback: deployment d-ROLLBACK1 \(Succeeded\)/);
       assert.equal(error.failedEvents[0]?.exitCode, 3);
       assert.equal(error.rollback?.deploymentId, 'd-ROLLBACK1');
-      assert.match(error.fix ?? '', /Fix the failing hook script/);
+      assert.match(error.fix ?? '', /Correct the failing hook script/);
       return true;
     },
   );

@@ -25,8 +25,30 @@ import {
 } from './errors';
 import { instanceTimelines, type InstanceTimeline } from './timeline';
 
+/**
+ * How the front end spells the settings the watcher's messages suggest: the CLI's flags by default, a task's
+ * inputs when a task passes its own.
+ */
+export interface WatchOptionNames {
+  continueReady: string;
+  finishAfterReroute: string;
+  skipTerminationWait: string;
+  timeout: string;
+  stopOnTimeout: string;
+}
+
+const cliOptionNames: WatchOptionNames = {
+  continueReady: '--continue-ready',
+  finishAfterReroute: '--finish-after-reroute',
+  skipTerminationWait: '--skip-termination-wait',
+  timeout: '--timeout',
+  stopOnTimeout: '--stop-on-timeout',
+};
+
 export interface WatchOptions {
   deploymentId: string;
+  /** The names the messages use for the settings they suggest (default: the CLI's flags). */
+  optionNames?: Partial<WatchOptionNames>;
   timeoutMs: number;
   /** Ready (blue/green, manual reroute): ContinueDeployment(READY_WAIT) instead of waiting for a person. */
   continueReady?: boolean;
@@ -221,6 +243,7 @@ function instanceCount(overview: DeploymentInfo['deploymentOverview']): number {
 export async function watchDeployment(engine: CodeDeployEngine, options: WatchOptions): Promise<WatchResult> {
   const { reporter, clock } = engine;
   const { deploymentId } = options;
+  const names = { ...cliOptionNames, ...options.optionNames };
   const renderer = new TargetRenderer((line) => reporter.info(line));
   let lastOverview: string | undefined;
   let lastOutput = clock.now();
@@ -366,7 +389,7 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
             reporter.warn(
               `Deployment ${deploymentId} is Ready: the green instances are installed and it waits for a manual traffic reroute. ` +
                 `Continue it in the console or with \`aws deploy continue-deployment --deployment-id ${deploymentId} --deployment-wait-type READY_WAIT\` ` +
-                '(or pass --continue-ready next time); still waiting.',
+                `(or use ${names.continueReady} next time); still waiting.`,
             );
           }
         }
@@ -389,7 +412,7 @@ export async function watchDeployment(engine: CodeDeployEngine, options: WatchOp
             terminationReported = true;
             reporter.info(
               `Traffic is rerouted to the green instances; CodeDeploy terminates the blue ones after ${waitText} and only then reports Succeeded. ` +
-                'Pass --finish-after-reroute to finish at this point, or --skip-termination-wait to terminate them now.',
+                `Use ${names.finishAfterReroute} to finish at this point, or ${names.skipTerminationWait} to terminate them now.`,
             );
           }
         }
@@ -426,6 +449,7 @@ async function timedOut(
   instances: InstanceTimeline[],
 ): Promise<DeploymentTimeoutError> {
   const { deploymentId } = options;
+  const names = { ...cliOptionNames, ...options.optionNames };
   const minutes = Math.max(1, Math.round(timeout.elapsedMs / 60_000));
   const watch = howToWatchDeployment(deploymentId, engine.region);
   if (options.stopOnTimeout) {
@@ -437,7 +461,7 @@ async function timedOut(
         deploymentId,
         timeout.lastStatus,
         true,
-        `Deployment ${deploymentId} did not finish within ${minutes} min (last status ${timeout.lastStatus ?? 'unknown'}), so Keyless STOPPED it with automatic rollback (--stop-on-timeout; ${stop.status ?? 'Pending'}${stop.statusMessage ? `: ${stop.statusMessage}` : ''}).`,
+        `Deployment ${deploymentId} did not finish within ${minutes} min (last status ${timeout.lastStatus ?? 'unknown'}), so Keyless STOPPED it with automatic rollback (${names.stopOnTimeout}; ${stop.status ?? 'Pending'}${stop.statusMessage ? `: ${stop.statusMessage}` : ''}).`,
         `Find out why it was slow (a hook that hangs keeps its lifecycle event open until it times out), then deploy again; ${watch}.`,
         instances,
       );
@@ -459,7 +483,7 @@ async function timedOut(
     timeout.lastStatus,
     false,
     `Stopped waiting for deployment ${deploymentId} after ${minutes} min (last status ${timeout.lastStatus ?? 'unknown'}); it is STILL IN PROGRESS.`,
-    `${watch[0]!.toUpperCase()}${watch.slice(1)}; raise --timeout if it regularly takes this long, or pass --stop-on-timeout to stop it with rollback.`,
+    `${watch[0]!.toUpperCase()}${watch.slice(1)}; raise ${names.timeout} if it regularly takes this long, or use ${names.stopOnTimeout} to stop it with rollback.`,
     instances,
   );
 }

@@ -38,7 +38,13 @@ export function instanceAgentFactory(env: AwsEnvironment): AgentFactory {
       instanceId,
       rootDir: instance.rootDir,
       port: instance.port,
-      fetchObject: (bucket: string, key: string) => env.s3.objectPath(bucket, key),
+      // The stored ETag too: a multipart upload's ("md5-of-md5s-N") is no MD5 of the bytes the agent can recompute.
+      fetchObject: async (bucket: string, key: string) => {
+        const path = await env.s3.objectPath(bucket, key);
+        if (path === undefined) return undefined;
+        const info = await env.s3.headObject(bucket, key);
+        return info ? { path, eTag: info.etag } : path;
+      },
       clock: env.clock,
       log: env.log,
       trackProcessGroup: (pid: number) => env.fleet.trackProcessGroup(instanceId, pid),

@@ -1,11 +1,18 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateDeploymentGroupCommand, type CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DescribeInstancesCommand, RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 
 /**
  * The sample application CodeDeploy tests deploy: a tiny node HTTP server answering its version on
@@ -109,6 +116,8 @@ export interface BundleOptions {
   failValidateService?: boolean;
   /** A BeforeInstall hook that sleeps this many real seconds (to stop a deployment mid-way). */
   beforeInstallDelaySeconds?: number;
+  /** Pad the bundle past 5 MiB and upload it in two parts: its ETag is then a multipart one ("…-2"). */
+  multipart?: boolean;
 }
 
 /** Builds the bundle, zips it with the system `zip`, uploads it; returns the S3 location with the ETag. */
@@ -136,10 +145,32 @@ export async function uploadBundle(
       await writeFile(join(dir, path), content);
       if (path.endsWith('.sh')) await chmod(join(dir, path), 0o755);
     }
+    // Random bytes do not compress, so the zip stays past the 5 MiB minimum part size.
+    if (options.multipart) await writeFile(join(dir, 'app/padding.bin'), randomBytes(6 * 1024 * 1024));
     await run('zip', ['-qr', zipPath, '.'], { cwd: dir });
     const body = await readFile(zipPath);
-    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-    return { bucket, key, bundleType: 'zip', eTag: (put.ETag ?? '').replace(/"/g, '') };
+    if (!options.multipart) {
+      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      return { bucket, key, bundleType: 'zip', eTag: (put.ETag ?? '').replace(/"/g, '') };
+    }
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const split = 5 * 1024 * 1024;
+    const parts = [];
+    for (const [index, chunk] of [body.subarray(0, split), body.subarray(split)].entries()) {
+      const part = await s3.send(
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: chunk }),
+      );
+      parts.push({ PartNumber: index + 1, ETag: part.ETag });
+    }
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+    return { bucket, key, bundleType: 'zip', eTag: (done.ETag ?? '').replace(/"/g, '') };
   } finally {
     await rm(zipPath, { force: true });
     await rm(dir, { recursive: true, force: true });
