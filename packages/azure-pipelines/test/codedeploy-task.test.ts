@@ -447,7 +447,9 @@ test('a failing ValidateService: Failed, naming the instance, the event and the 
   );
   assert.match(text, /health check failed: v2 answered 503/);
   assert.ok(
-    run.issues.some((issue) => issue.type === 'error' && /Correct the failing hook script/.test(issue.message)),
+    run.issues.some(
+      (issue) => issue.type === 'error' && /Correct the failing hook script/.test(issue.message),
+    ),
   );
   assert.match(run.variables.get('deploymentId')?.value ?? '', /^d-/, 'the id is published before the wait');
 
