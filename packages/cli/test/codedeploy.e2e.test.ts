@@ -331,6 +331,18 @@ test('codedeploy local runs the lifecycle on a throwaway instance with the sandb
   assert.match(result.stderr, /ValidateService Succeeded/);
   assert.match(result.stderr, /Local deployment d-[A-Z0-9]{9}-local succeeded/);
 
+  // --events as in the help: DownloadBundle and Install run anyway (the others need the unpacked revision).
+  const chosen = await runCli(
+    ['codedeploy', 'local', dir, '--events', 'BeforeInstall', 'ApplicationStart', 'ValidateService'],
+    { timeoutMs: 60_000 },
+  );
+  outputs.push(chosen.stdout, chosen.stderr);
+  assert.equal(chosen.code, 0, chosen.stderr);
+  assert.deepEqual(
+    [...chosen.stderr.matchAll(/^ {2}(\w+) Succeeded/gm)].map((match) => match[1]),
+    ['DownloadBundle', 'BeforeInstall', 'Install', 'ApplicationStart', 'ValidateService'],
+  );
+
   const failing = await runCli(
     ['codedeploy', 'local', sampleApp('local-fail', { version: 'x', failValidate: true })],
     { timeoutMs: 60_000 },

@@ -70,7 +70,7 @@ Local: runs the lifecycle (ApplicationStop … ValidateService, or --events) on 
 directory with the sandbox's CodeDeploy agent: real hook scripts, the agent's environment and appspec rules,
 files installed under the instance's root. Hooks see KEYLESS_INSTANCE_ROOT (the instance's "/") and
 KEYLESS_INSTANCE_PORT. --keep leaves the instance directory (and anything the hooks started) in place.
-  --events EVENT …                lifecycle events to run, in lifecycle order
+  --events EVENT …                lifecycle events to run, in lifecycle order (DownloadBundle and Install always run)
   --file-exists-behavior B        as for deploy (default DISALLOW)
   --application NAME --deployment-group NAME   what hooks see (default: the folder's name, LocalFleet)
 
@@ -360,8 +360,11 @@ async function runLocal(argv: string[], context: CommandContext): Promise<number
       );
     }
   }
+  // As with codedeploy-local: DownloadBundle and Install always run, since every other event works on the
+  // unpacked, installed revision.
+  const always: LifecycleEventName[] = ['DownloadBundle', 'Install'];
   const events = requested.length
-    ? allLifecycle.filter((event) => requested.includes(event))
+    ? allLifecycle.filter((event) => requested.includes(event) || always.includes(event))
     : localLifecycle;
   // The same check as deploy: the agent would refuse these too, later and less clearly.
   assertValidAppSpec(await checkWorkspaceAppSpec(directory));
