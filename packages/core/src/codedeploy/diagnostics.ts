@@ -102,10 +102,7 @@ export function deploymentFailure(
       `Automatic rollback: deployment ${rollback.deploymentId}${outcome}${rollback.message ? ` — ${rollback.message}` : ''}.`,
     );
   }
-  const scriptFailed = failedEvents.some((failed) => failed.scriptName);
-  const fix = scriptFailed
-    ? `Correct the failing hook script shown above and deploy again; the full log is on the instance under /opt/codedeploy-agent/deployment-root/<deployment group id>/${deploymentId}/logs/scripts.log.`
-    : `See the reason above; ${howToWatchDeployment(deploymentId, region)}.`;
+  const fix = failureFix(failedEvents, code, reason, deploymentId, region);
   return new DeploymentFailedError(
     deploymentId,
     status,
@@ -150,4 +147,31 @@ export function describeOverview(overview: DeploymentInfo['deploymentOverview'])
     counts.pending ? `${counts.pending} pending` : undefined,
   ].filter(Boolean);
   return `${percent}% of ${total} instance${total === 1 ? '' : 's'} (${parts.join(', ')})`;
+}
+
+/** The one change that most likely makes the next deployment pass, from what failed and how. */
+function failureFix(
+  failedEvents: FailedLifecycleEvent[],
+  code: string | undefined,
+  reason: string,
+  deploymentId: string,
+  region: string,
+): string {
+  const log = `the full log is on the instance under /opt/codedeploy-agent/deployment-root/<deployment group id>/${deploymentId}/logs/scripts.log`;
+  if (failedEvents.some((failed) => failed.errorCode === 'ScriptTimedOut')) {
+    return `A hook ran past its timeout: start long-running processes in the background (nohup … &, output redirected) so the hook returns, or raise its timeout in appspec.yml (at most 3600 s); ${log}.`;
+  }
+  if (
+    /file already exists at this location/i.test(reason) ||
+    failedEvents.some((failed) => /file already exists/i.test(failed.message ?? ''))
+  ) {
+    return 'Files from outside CodeDeploy are in the way: set the file-exists behavior to OVERWRITE (or RETAIN), or remove them from the instances.';
+  }
+  if (code === 'NO_INSTANCES') {
+    return "Check the deployment group's tags or Auto Scaling groups match running instances with the CodeDeploy agent, then deploy again.";
+  }
+  if (failedEvents.some((failed) => failed.scriptName)) {
+    return `Correct the failing hook script shown above and deploy again; ${log}.`;
+  }
+  return `See the reason above; ${howToWatchDeployment(deploymentId, region)}.`;
 }
