@@ -377,7 +377,10 @@ async function runLocal(argv: string[], context: CommandContext): Promise<number
     port: await freePort(),
     clock: new Clock(),
     log: (line) => reporter.debug(line),
-    trackProcessGroup: (pid) => processGroups.add(pid),
+    trackProcessGroup: (pid) => {
+      processGroups.add(pid);
+      return () => processGroups.delete(pid);
+    },
   });
   const deployment: AgentDeployment = {
     deploymentId: `d-${randomBytes(8).toString('hex').toUpperCase().slice(0, 9)}-local`,

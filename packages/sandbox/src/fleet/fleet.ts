@@ -93,8 +93,8 @@ export class SandboxFleet implements Fleet {
       .filter((i) => i.state !== 'terminated' && wanted.every(([key, value]) => i.tags[key] === value));
   }
 
-  trackProcessGroup(instanceId: string, pid: number): void {
-    this.records.trackProcessGroup(instanceId, pid);
+  trackProcessGroup(instanceId: string, pid: number): () => void {
+    return this.records.trackProcessGroup(instanceId, pid);
   }
 
   createLaunchTemplate(

@@ -123,13 +123,14 @@ export class Instances {
     return [...this.records.values()];
   }
 
-  trackProcessGroup(instanceId: string, pgid: number): void {
-    this.options.processGroups.track(instanceId, pgid);
+  trackProcessGroup(instanceId: string, pgid: number): () => void {
+    const release = this.options.processGroups.track(instanceId, pgid);
     const state = this.records.get(instanceId)?.instance.state;
     // A daemon registered while (or after) its instance shuts down must not survive it.
     if (state === 'shutting-down' || state === 'terminated' || this.shutdown.signal.aborted) {
       void this.options.processGroups.killAll(instanceId);
     }
+    return release;
   }
 
   /**

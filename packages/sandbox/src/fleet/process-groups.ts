@@ -13,13 +13,17 @@ const POLL_MS = 25;
 export class ProcessGroups {
   private readonly byInstance = new Map<string, Set<number>>();
 
-  track(instanceId: string, pgid: number): void {
+  /** Tracks a group; the returned function forgets it again (once it is gone, its id may be reused). */
+  track(instanceId: string, pgid: number): () => void {
     let groups = this.byInstance.get(instanceId);
     if (!groups) {
       groups = new Set();
       this.byInstance.set(instanceId, groups);
     }
     groups.add(pgid);
+    return () => {
+      this.byInstance.get(instanceId)?.delete(pgid);
+    };
   }
 
   /** SIGTERM to every group of the instance, then SIGKILL to those still alive after the grace period. */

@@ -47,7 +47,8 @@ export interface HookRunOptions {
   clock: Clock;
   /** Real milliseconds between TERM and KILL of a timed-out script's process group. */
   killGraceMs: number;
-  trackProcessGroup: (pid: number) => void;
+  /** The instance owns the group from here: its termination kills it. Returns how to hand it back. */
+  trackProcessGroup: (pid: number) => (() => void) | void;
   note: (level: 'info' | 'warn' | 'debug', message: string) => void;
 }
 
@@ -116,6 +117,9 @@ async function runScript(
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin?.end();
+  // Owned by the instance while it runs: a deployment stopped mid-hook terminates the instance (green) or
+  // stops the sandbox, and neither may leave the hook running.
+  const release = child.pid !== undefined ? options.trackProcessGroup(child.pid) : undefined;
 
   // Lines are written in arrival order; the chain keeps appends to scripts.log from interleaving mid-line.
   let writes = Promise.resolve();
@@ -179,8 +183,9 @@ async function runScript(
   // Whatever the script left running in its group (a daemon with redirected output) outlives the hook; the
   // instance owns it from now on and kills it on termination.
   if (pid !== undefined && groupAlive(pid)) {
-    options.trackProcessGroup(pid);
     options.note('info', `Script ${script.location} left process group ${pid} running`);
+  } else {
+    release?.();
   }
   if (outcome.code !== 0) {
     const who =

@@ -60,7 +60,10 @@ async function sandbox(t: TestContext, timeScale = 1): Promise<Sandbox> {
       const path = join(bucketDir, bucket, key);
       return existsSync(path) ? path : undefined;
     },
-    trackProcessGroup: (pid) => tracked.push(pid),
+    trackProcessGroup: (pid) => {
+      tracked.push(pid);
+      return () => tracked.splice(tracked.indexOf(pid), 1);
+    },
     killGraceMs: 200,
   });
   return { base, root, bucketDir, tracked, agent };
@@ -485,6 +488,24 @@ test('a daemon with redirected output survives the hook and its process group is
   // What instance termination does with a tracked group.
   process.kill(-hookPid, 'SIGTERM');
   assert.ok(await eventually(() => !pidAlive(daemonPid)));
+});
+
+test("a running hook's process group belongs to the instance while it runs, and is handed back when it ends", async (t) => {
+  const box = await sandbox(t);
+  const revision = await uploadRevision(box, 'running', {
+    'appspec.yml': appspec('hooks:\n  ApplicationStart:\n    - location: wait.sh\n      timeout: 30\n'),
+    'wait.sh': '#!/bin/sh\necho $$ > "$KEYLESS_INSTANCE_ROOT/hook.pid"\nsleep 1\n',
+  });
+  const running = runLifecycle(box.agent, deployment('d-RUNNING01', revision));
+  // Terminating the instance mid-hook (a stopped deployment's green fleet) kills what it tracks.
+  let hookPid = 0;
+  for (let tries = 0; tries < 200 && !hookPid; tries++) {
+    hookPid = Number((await readFile(join(box.root, 'hook.pid'), 'utf8').catch(() => '')).trim());
+    if (!hookPid) await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.ok(box.tracked.includes(hookPid), `${JSON.stringify(box.tracked)} holds ${hookPid}`);
+  assertAllSucceeded(await running);
+  assert.deepEqual(box.tracked, [], 'an ended group is not kept (its id may be reused)');
 });
 
 test('S3 problems: a missing key and an eTag mismatch are UnknownError; a quoted matching eTag passes', async (t) => {

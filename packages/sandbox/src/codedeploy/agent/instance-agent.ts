@@ -25,8 +25,11 @@ export interface InstanceAgentOptions {
   clock: Clock;
   /** The sandbox's log; the agent also writes its own codedeploy-agent.log inside the instance. */
   log?: (line: string) => void;
-  /** Hands a hook's surviving process group to the instance so termination kills it. */
-  trackProcessGroup?: (pid: number) => void;
+  /**
+   * Hands a hook's process group to the instance so termination kills it (while the hook runs, and after if
+   * something in it survives); the returned function hands it back.
+   */
+  trackProcessGroup?: (pid: number) => (() => void) | void;
   /** Real milliseconds between TERM and KILL of a timed-out hook's process group. Default 2000. */
   killGraceMs?: number;
 }
