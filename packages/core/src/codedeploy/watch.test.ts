@@ -26,7 +26,8 @@ function fakeCodeDeploy(handlers: Record<string, Handler>) {
   return { client: client as unknown as CodeDeployClient, calls };
 }
 
-function engineWith(client: CodeDeployClient) {
+/** An engine over a fake client: real time with a tiny schedule, or fake time with the real schedule. */
+function engineWith(client: CodeDeployClient, clock?: FakeClock) {
   const reporter = new MemoryReporter();
   const engine = createCodeDeployEngine({
     credentials: {
@@ -36,7 +37,7 @@ function engineWith(client: CodeDeployClient) {
     env: {},
     reporter,
     clients: { codedeploy: client },
-    schedule: { initialMs: 2, maxMs: 5, growth: 1 },
+    ...(clock ? { clock } : { schedule: { initialMs: 2, maxMs: 5, growth: 1 } }),
   });
   return { engine, reporter };
 }
@@ -536,17 +537,7 @@ test('blue/green on fake time: checks thin out in the termination wait, speed up
       })),
     }),
   });
-  const reporter = new MemoryReporter();
-  const engine = createCodeDeployEngine({
-    credentials: {
-      region: 'us-east-1',
-      provider: async () => ({ accessKeyId: 'AKIA', secretAccessKey: 'x' }),
-    },
-    env: {},
-    reporter,
-    clients: { codedeploy: client },
-    clock,
-  });
+  const { engine } = engineWith(client, clock);
   const result = await watchDeployment(engine, {
     deploymentId: 'd-BG',
     timeoutMs: 3_600_000,
@@ -555,7 +546,7 @@ test('blue/green on fake time: checks thin out in the termination wait, speed up
   assert.equal(result.outcome, 'succeeded');
 
   const during = (from: number, to: number) => checks.filter((time) => time >= from && time < to).length;
-  // At the normal pace (2.5 s) the wait would cost 120 checks; thinned out, about 30.
+  // At the normal pace (2.5 s) the wait would cost 120 checks; thinned out, about 36.
   const inWait = during(rerouted, waitEnds);
   assert.ok(inWait <= 40, `${inWait} checks in the 5-minute termination wait`);
   assert.ok(
@@ -591,16 +582,7 @@ test('Ready for a manual reroute: the checks thin out to one every 30 s at most'
     },
     ListDeploymentTargets: () => ({ targetIds: [] }),
   });
-  const engine = createCodeDeployEngine({
-    credentials: {
-      region: 'us-east-1',
-      provider: async () => ({ accessKeyId: 'AKIA', secretAccessKey: 'x' }),
-    },
-    env: {},
-    reporter: new MemoryReporter(),
-    clients: { codedeploy: client },
-    clock,
-  });
+  const { engine } = engineWith(client, clock);
   await watchDeployment(engine, { deploymentId: 'd-R', timeoutMs: 3_600_000 });
   assert.ok(checks.length <= 80, `${checks.length} checks in 20 minutes (480 at the normal pace)`);
   assert.ok(checks.at(-1)! - continuedAt <= 30_000, 'a person continuing it is noticed within 30 s');
