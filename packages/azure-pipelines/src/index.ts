@@ -12,7 +12,13 @@ export {
   NoCredentialsConfiguredError,
 } from './credentials';
 export type { CommonCredentialOptions } from './credentials';
-export { publishOutput, publishVariable, publishStackOutputs, outputVariableCollision } from './outputs';
+export {
+  codeDeployTaskOutputs,
+  publishOutput,
+  publishVariable,
+  publishStackOutputs,
+  outputVariableCollision,
+} from './outputs';
 export type { CaptureMode } from './outputs';
 export { uploadSummary, table, cell } from './summary';
 export { runChildWithTaskCredentials, forwardChildLine } from './child-process';

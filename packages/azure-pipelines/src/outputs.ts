@@ -28,6 +28,9 @@ export function publishOutput(
   tl.setVariable(name, value, options.secret ?? false, true);
 }
 
+/** The outputs CodeDeployDeployApplication declares in its task.json (outputVariables). */
+export const codeDeployTaskOutputs = ['deploymentId', 'revisionLocation', 'bundleETag'] as const;
+
 /**
  * The warning for an `outputVariable` that is also one of the task's declared outputs (task.json's
  * outputVariables): the agent keeps a variable set under such a name only as `<step>.<name>`, so the plain

@@ -130,15 +130,20 @@ test('the compatibility check reports every kind of break at once', () => {
   assert.deepEqual(compatibilityProblems('T', theirs, undefined), ['T: tasks/T/task.json is missing']);
 });
 
-test('the stack tasks warn about an outputVariable named like the outputs their task.json declares', async () => {
-  const { stackTaskOutputs, outputVariableCollision } = await import('../src');
-  for (const task of ['CloudFormationCreateOrUpdateStack', 'CloudFormationExecuteChangeSet']) {
+test('the stack and CodeDeploy tasks warn about an outputVariable named like the outputs their task.json declares', async () => {
+  const { codeDeployTaskOutputs, stackTaskOutputs, outputVariableCollision } = await import('../src');
+  const declared: Array<[string, readonly string[]]> = [
+    ['CloudFormationCreateOrUpdateStack', stackTaskOutputs],
+    ['CloudFormationExecuteChangeSet', stackTaskOutputs],
+    ['CodeDeployDeployApplication', codeDeployTaskOutputs],
+  ];
+  for (const [task, names] of declared) {
     const manifest = JSON.parse(
       readFileSync(new URL(`../tasks/${task}/task.json`, import.meta.url), 'utf8'),
     ) as { outputVariables: Array<{ name: string }> };
     assert.deepEqual(
       manifest.outputVariables.map((output) => output.name),
-      [...stackTaskOutputs],
+      [...names],
       task,
     );
   }

@@ -13,6 +13,7 @@ import {
   type S3Revision,
 } from '@keyless/core';
 import {
+  codeDeployTaskOutputs,
   outputVariableCollision,
   publishOutput,
   runTask,
@@ -173,9 +174,6 @@ function noteDiagnosticInputs(ctx: TaskContext): void {
   }
 }
 
-/** The outputs this task declares in task.json (outputVariables). */
-const declaredOutputs = ['deploymentId', 'revisionLocation', 'bundleETag'];
-
 function publishDeployment(
   deploymentId: string,
   revision: S3Revision,
@@ -211,7 +209,7 @@ function failureView(
 void runTask(taskName, async (ctx) => {
   const settings = readSettings(ctx.inputs);
   noteDiagnosticInputs(ctx);
-  const collision = outputVariableCollision(taskName, settings.outputVariable, declaredOutputs);
+  const collision = outputVariableCollision(taskName, settings.outputVariable, codeDeployTaskOutputs);
   if (collision) ctx.reporter.warn(collision);
   for (const note of settings.ignored) ctx.reporter.info(`Ignoring ${note}.`);
   const { applicationName, deploymentGroupName } = settings.options;
