@@ -1,27 +1,13 @@
 // Runs every package's tests with node's own test runner (TypeScript through tsx).
-// Node 20's runner has no glob support, so the files are collected here.
 // Usage: node scripts/run-tests.mjs [substring filters…]
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root, testFiles } from './test-files.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const filters = process.argv.slice(2);
 
-function collect(dir, out) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) collect(path, out);
-    else if (entry.name.endsWith('.test.ts')) out.push(relative(root, path));
-  }
-  return out;
-}
-
-const files = collect(join(root, 'packages'), [])
-  .filter((f) => filters.length === 0 || filters.some((needle) => f.includes(needle)))
-  .sort();
+const files = testFiles('.test.ts').filter(
+  (f) => filters.length === 0 || filters.some((needle) => f.includes(needle)),
+);
 if (files.length === 0) {
   console.error(`No test files match ${filters.join(' ')}`);
   process.exit(1);

@@ -7,32 +7,18 @@
 //      KEYLESS_HOSTILE_CONCURRENCY (default 3), KEYLESS_HOSTILE_ARTIFACTS (default a fresh temp folder,
 //      removed after a passing run).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { root, testFiles } from './test-files.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const filters = process.argv.slice(2);
 const started = Date.now();
 
-function collect(dir, out) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) collect(path, out);
-    else if (entry.name.endsWith('.hostile.test.ts')) out.push(relative(root, path));
-  }
-  return out;
-}
-
 /** Hostile files, plus the bad-input catalogue (its own file name, from before the suite existed). */
 const catalogue = 'packages/cli/test/errors-catalogue.test.ts';
-const all = [
-  ...collect(join(root, 'packages'), []),
-  ...(existsSync(join(root, catalogue)) ? [catalogue] : []),
-]
+const all = [...testFiles('.hostile.test.ts'), ...(existsSync(join(root, catalogue)) ? [catalogue] : [])]
   .filter((file) => filters.length === 0 || filters.some((needle) => file.includes(needle)))
   .sort();
 const scan = all.filter((file) => file.endsWith('secrets.hostile.test.ts'));

@@ -7,9 +7,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root } from './test-files.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const spec = `node-${process.platform}-${process.arch}@${process.env.KEYLESS_NODE24_VERSION ?? '24'}`;
 const home = join(root, '.keyless', 'node24');
 const bin = join(home, 'package', 'bin');

@@ -138,14 +138,7 @@ export async function runBlogDemo(options: BlogDemoOptions): Promise<BlogDemoRes
         reason: 'IndividualCI',
         write: progressPrinter(say),
         ...(options.signal ? { signal: options.signal } : {}),
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          LANG: 'C.UTF-8',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        },
+        env: runnerEnvironment(),
       });
       files.push(record.logFile, record.recordFile);
       const report = traffic
@@ -220,6 +213,19 @@ export async function runBlogDemo(options: BlogDemoOptions): Promise<BlogDemoRes
     await sandbox.close();
     throw error;
   }
+}
+
+/** What the runner (and the built CLI) get from the machine: nothing that could change what they do. */
+export function runnerEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: 'C.UTF-8',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extra,
+  };
 }
 
 /** Commits a v3 that starts but never answers: its ValidateService hook finds nothing on the port and fails. */

@@ -25,7 +25,9 @@ import {
 } from '@keyless/pipeline-runner';
 import { loadSandboxConfig, startSandbox, type FaultRule, type RunningSandbox } from '@keyless/sandbox';
 import { builtExtensionTasks } from '../../src/extension-tasks';
-import { commit, fetchVersion } from '../../src/demo/blog-demo';
+import { commit, fetchVersion, runnerEnvironment } from '../../src/demo/blog-demo';
+
+export { runnerEnvironment };
 
 // The demo's own helpers: a hostile run commits and checks the site exactly as `npm start` does.
 export { commit, fetchVersion };
@@ -42,19 +44,6 @@ export const deploymentGroupName = 'my-sample-bg-deployment-group';
 export function envInteger(name: string, fallback: number): number {
   const value = Number(process.env[name]);
   return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-/** What the runner (and the built CLI) get from the machine: nothing that could change what they do. */
-export function runnerEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: 'C.UTF-8',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    ...extra,
-  };
 }
 
 export interface SampleSystemOptions {
