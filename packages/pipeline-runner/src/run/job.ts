@@ -344,10 +344,7 @@ class StepExecutor {
   }
 
   /** The step's own timeout, or the job's remaining time when that ends first (which cancels the step). */
-  private timeoutFor(
-    stepMinutes: number | undefined,
-    afterCancel: boolean,
-  ): { timeoutMs: number; timeoutSource?: RunStepOptions['timeoutSource'] } {
+  private timeoutFor(stepMinutes: number | undefined, afterCancel: boolean): RunStepOptions {
     const remaining = afterCancel ? cancelGraceMinutes * this.context.minuteMs : this.deadline - Date.now();
     const own = stepMinutes && stepMinutes > 0 ? stepMinutes * this.context.minuteMs : Infinity;
     const timeoutMs = Math.max(1, Math.min(own, remaining, maxTimerMs));
