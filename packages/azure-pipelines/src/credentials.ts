@@ -43,12 +43,12 @@ export function credentialOptionsForTask(
   taskName: string,
   withoutConnection?: (base: CommonCredentialOptions) => CredentialOptions,
 ): CredentialOptions {
-  const base = commonOptions(inputs);
+  const stepDuration = inputs.integer('sessionDuration', { min: 900, max: 43200 });
+  const base = commonOptions(inputs, stepDuration);
   const connectionId = inputs.optional('awsCredentials');
   if (connectionId !== undefined) {
     // The step's own sessionDuration beats the connection's, as its regionName does; the connection's beats
     // the pipeline-wide aws.rolecredential.maxduration and the default.
-    const stepDuration = inputs.integer('sessionDuration', { min: 900, max: 43200 });
     return { ...base, ...fromServiceConnection(connectionId, taskName, base, stepDuration) };
   }
   if (withoutConnection) return withoutConnection(base);
@@ -72,11 +72,11 @@ export function credentialOptionsForTask(
 }
 
 /** Region, session duration and endpoint settings every task shares. */
-function commonOptions(inputs: TaskInputs): CommonCredentialOptions {
+function commonOptions(inputs: TaskInputs, stepDuration: number | undefined): CommonCredentialOptions {
   const variables = readPipelineVariables();
   const durationVariable = tl.getVariable('aws.rolecredential.maxduration');
   const durationSeconds =
-    inputs.integer('sessionDuration', { min: 900, max: 43200 }) ??
+    stepDuration ??
     (durationVariable && /^\d+$/.test(durationVariable.trim()) ? Number(durationVariable.trim()) : undefined);
   return {
     region: inputs.optional('regionName')?.toLowerCase() ?? variables['AWS.Region'],
